@@ -1,0 +1,58 @@
+"""Guest Connections: a host organization's guests, as a dashboard and as a JSON API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.config import ROOT, load_config
+from app.extensions import csrf, db, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, error handlers, CLI."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path or ROOT / "instance").resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_config(app, config)
+    app.json.sort_keys = False  # keep the contract's field order
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    from app import api, health, oauth
+    from app.api.openapi import docs_bp
+    from app.cli import register_commands
+    from app.error_pages import register_error_handlers
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(oauth.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(docs_bp)
+    csrf.exempt(api.bp)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")  # SQLite ignores foreign keys unless asked
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers need not wait for the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()

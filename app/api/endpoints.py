@@ -1,0 +1,210 @@
+"""Declaring an API endpoint: its scenarios, inputs and response, in one visible place.
+
+The decorator authenticates the caller, parses headers, path, query and body with their pydantic
+models (every problem reported at once, as 422), applies the access rule for the declared
+scenarios, calls the view, and serializes its result. The OpenAPI document is built from the
+same declarations (app/api/openapi.py), so documentation and behaviour cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+import typing
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, Field, ValidationError
+
+from app.access import Scenario, authorize
+from app.api.auth import authenticate_api_client
+from app.errors import AppError, ValidationFailed
+from app.schemas import Schema
+
+
+class OrganizationHeaders(Schema):
+    requester: uuid.UUID = Field(
+        alias="Requester-Organization-ID",
+        description="The organization acting; the caller must belong to it.",
+        examples=["054b4106-174b-46b0-97f8-86d8d7b6f0af"],
+    )
+    target: uuid.UUID = Field(
+        alias="Target-Organization-ID",
+        description="The organization acted on: the requester itself for the Self scenario.",
+        examples=["054b4106-174b-46b0-97f8-86d8d7b6f0af"],
+    )
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    type = "request"
+    message = "The request body must be JSON (Content-Type: application/json)."
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    rule: str  # Flask rule, e.g. /guest-connections/<guest_org_id>
+    name: str
+    summary: str
+    description: str
+    tag: str
+    scenarios: frozenset[Scenario]
+    response: type[BaseModel] | None
+    status: int = 200
+    path: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    errors: tuple[int, ...] = field(default=())
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def api_endpoint(
+    blueprint: Blueprint,
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    scenarios: set[Scenario],
+    response: type[BaseModel] | None,
+    status: int = 200,
+    path: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    not_found: bool = False,
+) -> Callable:
+    """Register an organization-scoped endpoint; the view gets (access, path=, query=, body=)."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
+        errors = [401, 403, 422, 503]
+        if not_found:
+            errors.append(404)
+        if body is not None:
+            errors.append(415)
+        endpoint = Endpoint(
+            method=method,
+            rule=blueprint.url_prefix + rule if blueprint.url_prefix else rule,
+            name=view.__name__,
+            summary=summary,
+            description=(view.__doc__ or summary).strip(),
+            tag=tag,
+            scenarios=frozenset(scenarios),
+            response=response,
+            status=status,
+            path=path,
+            query=query,
+            body=body,
+            errors=tuple(sorted(errors)),
+        )
+        ENDPOINTS.append(endpoint)
+
+        @functools.wraps(view)
+        def handle(**path_values: str) -> Response:
+            principal = authenticate_api_client()
+            headers, inputs = _parse(endpoint, path_values)
+            access = authorize(principal, headers.requester, headers.target, endpoint.scenarios)
+            result = view(access, **inputs)
+            return _respond(result, endpoint.status)
+
+        blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=handle, methods=[method])
+        return handle
+
+    return decorator
+
+
+def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[OrganizationHeaders, dict]:
+    """Validate every input of the request, collecting all problems into one ValidationFailed."""
+    problems: list[dict[str, Any]] = []
+    inputs: dict[str, BaseModel] = {}
+    header_input = {
+        name: request.headers[name]
+        for name in ("Requester-Organization-ID", "Target-Organization-ID")
+        if name in request.headers
+    }
+    headers = _validate(OrganizationHeaders, header_input, "header", problems)
+    if endpoint.path is not None:
+        inputs["path"] = _validate(endpoint.path, path_values, "path", problems)
+    if endpoint.query is not None:
+        inputs["query"] = _validate(endpoint.query, _query_input(endpoint.query), "query", problems)
+    if endpoint.body is not None:
+        inputs["body"] = _validate(endpoint.body, _json_body(problems), "body", problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return headers, inputs  # type: ignore[return-value]
+
+
+def _validate(
+    model: type[BaseModel], data: Any, source: str, problems: list[dict[str, Any]]
+) -> BaseModel | None:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems.extend(validation_problems(error, source))
+        return None
+
+
+def validation_problems(error: ValidationError, source: str) -> list[dict[str, Any]]:
+    """Return pydantic's errors as the contract's error entries, located under source."""
+    return [
+        {
+            "loc": [source, *item["loc"]],
+            "msg": _sentence(item["msg"]),
+            "type": "validation",
+            "code": "validation_error",
+        }
+        for item in error.errors(include_url=False)
+    ]
+
+
+def _sentence(message: str) -> str:
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith(".") else message + "."
+
+
+def _query_input(model: type[BaseModel]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in request.args:
+            values[key] = (
+                request.args.getlist(key) if _is_list(info.annotation) else request.args[key]
+            )
+    return values
+
+
+def _is_list(annotation: Any) -> bool:
+    """Tell whether a query field takes repeated values (list[...] or list[...] | None)."""
+    if typing.get_origin(annotation) is list:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return any(typing.get_origin(arg) is list for arg in typing.get_args(annotation))
+    return False
+
+
+def _json_body(problems: list[dict[str, Any]]) -> Any:
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    data = request.get_json(silent=True)
+    if data is None:
+        problems.append(
+            {
+                "loc": ["body"],
+                "msg": "The body is not valid JSON.",
+                "type": "validation",
+                "code": "validation_error",
+            }
+        )
+    return data
+
+
+def _respond(result: BaseModel | None, status: int) -> Response:
+    if result is None:
+        return Response(status=status)
+    return Response(result.model_dump_json(), status=status, mimetype="application/json")

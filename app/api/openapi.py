@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 document, generated from the endpoint declarations and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from app.api import bp
+from app.api.endpoints import ENDPOINTS, Endpoint, OrganizationHeaders
+from app.schemas import ErrorBody
+
+docs_bp = Blueprint("docs", __name__)
+
+ERROR_MEANINGS = {
+    401: "No valid bearer token (missing, malformed, expired, or from a revoked client).",
+    403: "The caller does not act for the requester, or this scenario is not allowed.",
+    404: "No such resource for this target organization.",
+    413: "The request body is larger than the server accepts.",
+    415: "The request body is not JSON.",
+    422: "A header, path, query or body value is missing or invalid; every problem is listed.",
+    429: "Too many requests; retry after the number of seconds in Retry-After.",
+    503: "The database is unreachable or the service is under maintenance.",
+}
+REF = "#/components/schemas/{model}"
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """Serve the OpenAPI 3.1 document."""
+    return jsonify(build_document())
+
+
+@docs_bp.get("/docs")
+def docs_page():
+    """Serve the page that renders the OpenAPI document (vendored Swagger UI)."""
+    return render_template("docs/index.html")
+
+
+@cache
+def _document_template() -> dict[str, Any]:
+    # Endpoints are registered at import time, so the document is the same for every app.
+    models: set[type[BaseModel]] = {ErrorBody}
+    for endpoint in ENDPOINTS:
+        models.update(m for m in (endpoint.response, endpoint.body) if m is not None)
+    _, schemas = models_json_schema(
+        [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)]
+        + [(model, "validation") for model in (e.body for e in ENDPOINTS) if model is not None],
+        ref_template=REF,
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        openapi_path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", endpoint.rule)
+        paths.setdefault(openapi_path, {})[endpoint.method.lower()] = _operation(endpoint)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Guest Connections API",
+            "version": "1.0.0",
+            "description": (
+                "A host organization's guest connections. Get a token from POST /oauth2/token "
+                "with your API client's credentials, then send it as a Bearer token together "
+                "with the Requester-Organization-ID and Target-Organization-ID headers."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An access token from POST /oauth2/token.",
+                },
+            },
+        },
+    }
+
+
+def build_document() -> dict[str, Any]:
+    """Return the OpenAPI document, with this server's URL."""
+    document = dict(_document_template())
+    public_url = current_app.config.get("PUBLIC_URL")
+    if public_url:
+        document["servers"] = [{"url": public_url.rstrip("/")}]
+    return document
+
+
+def _operation(endpoint: Endpoint) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": endpoint.name,
+        "summary": endpoint.summary,
+        "description": endpoint.description,
+        "tags": [endpoint.tag],
+        "parameters": _parameters(endpoint),
+        "responses": _responses(endpoint),
+    }
+    if endpoint.scenarios:
+        allowed = ", ".join(sorted(s.value.capitalize() for s in endpoint.scenarios))
+        operation["description"] += f"\n\nAllowed scenarios: {allowed}."
+        operation["x-scenarios"] = sorted(s.value for s in endpoint.scenarios)
+        operation["security"] = [{"bearerAuth": []}]
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=endpoint.body.__name__)}}
+            },
+        }
+    return operation
+
+
+def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    sources = [("path", endpoint.path), ("query", endpoint.query)]
+    if endpoint.scenarios:
+        sources.insert(0, ("header", OrganizationHeaders))
+    for location, model in sources:
+        if model is None:
+            continue
+        schema = model.model_json_schema(ref_template=REF)
+        required = set(schema.get("required", []))
+        for name, property_schema in schema["properties"].items():
+            description = property_schema.pop("description", None)
+            parameter = {
+                "name": name,
+                "in": location,
+                "required": location == "path" or name in required,
+                "schema": property_schema,
+            }
+            if description:
+                parameter["description"] = description
+            parameters.append(parameter)
+    return parameters
+
+
+def _responses(endpoint: Endpoint) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if endpoint.response is None:
+        responses[str(endpoint.status)] = {"description": "Done; no body."}
+    else:
+        responses[str(endpoint.status)] = {
+            "description": "Successful response.",
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": REF.format(model=endpoint.response.__name__)}
+                }
+            },
+        }
+    for status in endpoint.errors:
+        responses[str(status)] = {
+            "description": ERROR_MEANINGS[status],
+            "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+        }
+    return responses

@@ -1,0 +1,50 @@
+"""API clients: the credentials an organization's own systems use to get tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from app.errors import NotFound
+from app.extensions import db
+from app.models import ApiClient
+from app.organizations import get_organization, invalid
+from app.tokens import hash_client_secret, new_client_credentials
+
+
+class ApiClientNotFound(NotFound):
+    code = "api_client_not_found"
+    message = "There is no active API client with that client id."
+
+
+def create_api_client(organization_id: uuid.UUID, name: str) -> tuple[ApiClient, str]:
+    """Create a client for the organization; return it and its secret (never stored in clear)."""
+    get_organization(organization_id)
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise invalid("name", "The name must be 1 to 100 characters long.")
+    client_id, secret = new_client_credentials()
+    client = ApiClient(
+        organization_id=organization_id,
+        name=name,
+        client_id=client_id,
+        secret_hash=hash_client_secret(secret),
+    )
+    db.session.add(client)
+    db.session.commit()
+    return client, secret
+
+
+def revoke_api_client(client_id: str, organization_id: uuid.UUID | None = None) -> ApiClient:
+    """Revoke an active client (of this organization, when given): its tokens stop working."""
+    query = db.select(ApiClient).where(
+        ApiClient.client_id == client_id, ApiClient.revoked_at.is_(None)
+    )
+    if organization_id is not None:
+        query = query.where(ApiClient.organization_id == organization_id)
+    client = db.session.scalar(query)
+    if client is None:
+        raise ApiClientNotFound(f"There is no active API client {client_id!r}.")
+    client.revoked_at = datetime.now(UTC)
+    db.session.commit()
+    return client

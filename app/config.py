@@ -1,0 +1,114 @@
+"""Settings: defaults here, then instance/config.py, then the environment, then the caller's."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Environment variables read as they are (strings) and those parsed as integers.
+STRING_SETTINGS = (
+    "APP_ENV",
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "OIDC_ISSUER",
+    "OIDC_CLIENT_ID",
+    "OIDC_CLIENT_SECRET",
+    "OIDC_ORG_CLAIM",
+    "TOKEN_ISSUER",
+    "TOKEN_AUDIENCE",
+    "PUBLIC_URL",
+)
+INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH")
+
+DEFAULTS: dict[str, Any] = {
+    # "development" (the default, for a laptop), "production" or "testing".
+    "APP_ENV": "development",
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,  # None: development generates one into the instance folder
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": "guest-connections",
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_ORG_CLAIM": None,
+    "TOKEN_TTL_SECONDS": 3600,
+    "TOKEN_ISSUER": "guest-connections",
+    "TOKEN_AUDIENCE": "guest-connections-api",
+    "PUBLIC_URL": None,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to set."""
+
+
+def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
+    """Fill app.config from the layers, then derive what the extensions need."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile(str(Path(app.instance_path) / "config.py"), silent=True)
+    app.config.from_mapping(_from_environment())
+    if overrides:
+        app.config.from_mapping(overrides)
+    app.config["TESTING"] = app.config["APP_ENV"] == "testing" or app.config.get("TESTING", False)
+    _derive(app)
+
+
+def _from_environment() -> dict[str, Any]:
+    found: dict[str, Any] = {
+        name: os.environ[name] for name in STRING_SETTINGS if name in os.environ
+    }
+    for name in INTEGER_SETTINGS:
+        if name in os.environ:
+            try:
+                found[name] = int(os.environ[name])
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be a whole number, not {os.environ[name]!r}."
+                ) from None
+    return found
+
+
+def _derive(app: Flask) -> None:
+    config = app.config
+    is_production = config["APP_ENV"] == "production"
+    if not config["DATABASE_URL"]:
+        if is_production:
+            raise ConfigError("DATABASE_URL must be set in production.")
+        config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'guest_connections.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["DATABASE_URL"])
+    if not config["SECRET_KEY"]:
+        if is_production:
+            raise ConfigError("SECRET_KEY must be set in production (a long random string).")
+        config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
+    if is_production and len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    config["SESSION_COOKIE_SECURE"] = is_production
+    config["REMEMBER_COOKIE_SECURE"] = is_production
+    config["REMEMBER_COOKIE_HTTPONLY"] = True
+
+
+def _engine_options(url: str) -> dict[str, Any]:
+    if url.startswith("sqlite"):
+        # Several gunicorn threads share the file; wait for a lock rather than fail at once.
+        return {"connect_args": {"timeout": 15}}
+    # Drop connections the server closed (restart, failover) instead of failing one request.
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _development_secret(instance: Path) -> str:
+    """Return a random secret kept in the instance folder, so restarts keep sessions and keys."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,94 @@
+"""One place that turns every error into a response: JSON for the API, HTML for the pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from flask import Flask, Response, g, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import AppError, ServiceUnavailable
+from app.extensions import db
+from app.schemas import ErrorBody, ErrorDetail
+
+log = logging.getLogger(__name__)
+
+JSON_PREFIXES = ("/v1/", "/oauth2/", "/.well-known/", "/healthz", "/readyz")
+
+# Werkzeug's HTTP errors, as the contract's codes.
+HTTP_CODES = {
+    400: ("bad_request", "request", "The request could not be understood."),
+    404: ("not_found", "not_found", "There is nothing at this address."),
+    405: ("method_not_allowed", "request", "This method is not allowed at this address."),
+    413: ("payload_too_large", "request", "The request body is too large."),
+    415: ("unsupported_media_type", "request", "The request body must be JSON."),
+    429: ("rate_limited", "rate_limit", "Too many requests; please slow down."),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def handle_app_error(error: AppError) -> Response:
+    return _render(
+        error.status, error.details(), error.headers, getattr(error, "oauth_error", None)
+    )
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    code, kind, message = HTTP_CODES.get(status, ("http_error", "request", error.description))
+    headers = dict(error.get_headers())
+    headers.pop("Content-Type", None)
+    return _render(status, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
+
+
+def handle_database_unavailable(error: DBAPIError) -> Response:
+    db.session.rollback()
+    log.error("database unavailable [request %s]: %s", _request_id(), error.orig)
+    return handle_app_error(ServiceUnavailable())
+
+
+def handle_unexpected(error: Exception) -> Response:
+    db.session.rollback()
+    log.exception("unhandled error [request %s]", _request_id())
+    message = f"Something went wrong on our side (reference {_request_id()}). Please try again."
+    return _render(
+        500, [{"loc": [], "msg": message, "type": "server", "code": "internal_error"}], {}
+    )
+
+
+def _render(
+    status: int, details: list[dict], headers: dict, oauth_error: str | None = None
+) -> Response:
+    if wants_json():
+        body = ErrorBody(detail=[ErrorDetail(**detail) for detail in details]).model_dump(
+            mode="json"
+        )
+        if oauth_error:
+            body["error"] = oauth_error
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+    else:
+        html = render_template(
+            "errors/error.html", status=status, message=details[0]["msg"], request_id=_request_id()
+        )
+        response = Response(html, status=status, mimetype="text/html")
+    response.headers.update(headers)
+    return response
+
+
+def _request_id() -> str:
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+    return g.request_id

@@ -1,0 +1,111 @@
+"""POST /oauth2/token (client credentials) and the public keys at /.well-known/jwks.json."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeVar
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import ValidationError
+
+from app.api.endpoints import UnsupportedMediaType, validation_problems
+from app.errors import AppError, InvalidClientCredentials, ValidationFailed
+from app.extensions import csrf, db
+from app.models import ApiClient
+from app.schemas import Schema, TokenRequest, TokenResponse
+from app.tokens import client_secret_matches, issue_access_token, public_jwks
+
+bp = Blueprint("oauth", __name__)
+SchemaT = TypeVar("SchemaT", bound=Schema)
+
+# Recording every token request would make each one a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+class JsonTokenRequest(TokenRequest):
+    grant_type: Literal["client_credentials"] | None = None
+
+
+class FormTokenRequest(Schema):
+    grant_type: Literal["client_credentials"]
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None  # accepted and ignored: a client has its organization's full access
+
+
+class OAuthError(AppError):
+    """An RFC 6749 error: the contract's body, plus the standard "error" member."""
+
+    status = 400
+    type = "oauth"
+
+    def __init__(self, oauth_error: str, message: str) -> None:
+        super().__init__(message, code=oauth_error)
+        self.oauth_error = oauth_error
+
+
+@bp.post("/oauth2/token")
+@csrf.exempt
+def token() -> Response:
+    """Exchange an API client's credentials for a short-lived JWT."""
+    client_id, client_secret = _client_credentials()
+    client = db.session.scalar(
+        db.select(ApiClient).where(ApiClient.client_id == client_id, ApiClient.revoked_at.is_(None))
+    )
+    if client is None or not client_secret_matches(client_secret, client.secret_hash):
+        raise InvalidClientCredentials()
+    now = datetime.now(UTC)
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION:
+        client.last_used_at = now
+        db.session.commit()
+    access_token, expires_in = issue_access_token(client.client_id, client.organization_id)
+    body = TokenResponse(access_token=access_token, expires_in=expires_in)
+    response = Response(body.model_dump_json(), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    """Publish the public keys that verify our tokens."""
+    response = jsonify(public_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def _client_credentials() -> tuple[str, str]:
+    """Return (client_id, client_secret) from a JSON body, or an RFC 6749 form request."""
+    if request.is_json:
+        body = _validated(JsonTokenRequest, request.get_json(silent=True))
+        return body.client_id, body.client_secret
+    if request.mimetype != "application/x-www-form-urlencoded":
+        raise UnsupportedMediaType(
+            "Send JSON {client_id, client_secret}, or a form with grant_type=client_credentials."
+        )
+    if request.form.get("grant_type") not in (None, "client_credentials"):
+        raise OAuthError(
+            "unsupported_grant_type", "Only grant_type=client_credentials is supported."
+        )
+    form = _validated(FormTokenRequest, request.form.to_dict())
+    basic = (
+        request.authorization
+        if request.authorization and request.authorization.type == "basic"
+        else None
+    )
+    if basic and form.client_id is not None:
+        raise OAuthError(
+            "invalid_request", "Send the client credentials once: HTTP Basic or form fields."
+        )
+    client_id = basic.username if basic else form.client_id
+    client_secret = basic.password if basic else form.client_secret
+    if not client_id or not client_secret:
+        raise InvalidClientCredentials()
+    return client_id, client_secret
+
+
+def _validated(model: type[SchemaT], data: object) -> SchemaT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise ValidationFailed(validation_problems(error, "body")) from None

@@ -34,6 +34,10 @@ class Principal:
         # A client has full access to its own organization.
         return cls("api_client", client_id, {organization_id: Role.OWNER})
 
+    @classmethod
+    def user(cls, user_id: uuid.UUID, roles: dict[uuid.UUID, Role]) -> Principal:
+        return cls("user", str(user_id), dict(roles))
+
     def role_in(self, organization_id: uuid.UUID) -> Role | None:
         return self.roles.get(organization_id)
 

@@ -70,6 +70,99 @@ def get_guest_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.Gue
     return schemas.GuestConnection.model_validate(row._mapping)
 
 
+def list_guest_connections(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery
+) -> schemas.GuestConnectionList:
+    """Return one page of the host's guest connections and how many match in all."""
+    conditions = _list_conditions(host_id, query)
+    total = db.session.scalar(
+        db.select(func.count())
+        .select_from(GuestConnection)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(*conditions)
+    )
+    rows = db.session.execute(
+        _guest_connection_select()
+        .where(*conditions)
+        .order_by(*_list_order(query))
+        .limit(query.limit)
+        .offset(query.offset)
+    ).all()
+    items = [schemas.GuestConnection.model_validate(row._mapping) for row in rows]
+    return schemas.GuestConnectionList(items=items, total_items=total or 0)
+
+
+_SEARCH_COLUMNS = {
+    schemas.GuestConnectionSearchField.GUEST_NAME: Guest.name,
+    schemas.GuestConnectionSearchField.GUEST_EMAIL: Guest.email,
+    schemas.GuestConnectionSearchField.OWNER_EMAIL: GuestConnection.owner_email,
+}
+_ORDER_COLUMNS = {
+    schemas.GuestConnectionOrder.GUEST_NAME: Guest.name,
+    schemas.GuestConnectionOrder.GUEST_EMAIL: Guest.email,
+    schemas.GuestConnectionOrder.OWNER_EMAIL: GuestConnection.owner_email,
+    schemas.GuestConnectionOrder.TOTAL_SCORE: GuestConnection.total_score,
+    schemas.GuestConnectionOrder.CREATED_AT: GuestConnection.created_at,
+    schemas.GuestConnectionOrder.UPDATED_AT: GuestConnection.updated_at,
+    schemas.GuestConnectionOrder.SCORE_UPDATED_AT: GuestConnection.score_updated_at,
+    schemas.GuestConnectionOrder.ARCHIVED_AT: GuestConnection.archived_at,
+    schemas.GuestConnectionOrder.ACTIVE_ACTION_UPDATED_AT: GuestConnection.active_action_updated_at,
+}
+
+
+def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list:
+    conditions = [
+        GuestConnection.host_organization_id == host_id,
+        GuestConnection.status.in_(query.statuses),
+    ]
+    if query.archived is not None:
+        conditions.append(GuestConnection.archived.is_(query.archived))
+    if query.search_text:
+        column = _SEARCH_COLUMNS[query.search_field]
+        # autoescape: %, _ and the escape character itself match literally.
+        conditions.append(func.lower(column).contains(query.search_text.lower(), autoescape=True))
+    if query.parent_organization_id is not None:
+        conditions.append(effective_parent_id == query.parent_organization_id)
+    return conditions
+
+
+def _list_order(query: schemas.GuestConnectionQuery) -> list:
+    column = _ORDER_COLUMNS[query.order_by]
+    ordered = column.desc() if query.order_dir == schemas.OrderDirection.DESC else column.asc()
+    # Empty values last in both directions, the same on every database; guest id breaks ties
+    # so that pages never overlap or skip.
+    return [ordered.nulls_last(), GuestConnection.guest_organization_id.asc()]
+
+
+def set_archived(
+    host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool
+) -> schemas.GuestConnection:
+    """Archive or unarchive the host's connection with a guest; repeating it changes nothing."""
+    connection = _connection_for_update(host_id, guest_id)
+    if connection.archived != archived:
+        now = utcnow()
+        connection.archived = archived
+        connection.archived_at = now if archived else None
+        connection.updated_at = now
+        db.session.commit()
+    return get_guest_connection(host_id, guest_id)
+
+
+def _connection_for_update(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection:
+    """Return the connection row, locked for update where the database can, or raise NotFound."""
+    connection = db.session.scalar(
+        db.select(GuestConnection)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id == guest_id,
+        )
+        .with_for_update()
+    )
+    if connection is None:
+        raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
+    return connection
+
+
 def add_guest_connection(
     host_id: uuid.UUID,
     guest_id: uuid.UUID,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -95,6 +96,61 @@ class GuestConnection(Schema):
         description="The parent the host recorded on the connection, else the guest's own parent."
     )
     parent_organization_name: str | None = Field(min_length=1, max_length=300)
+
+
+class GuestConnectionSearchField(enum.StrEnum):
+    GUEST_NAME = "guest_name"
+    GUEST_EMAIL = "guest_email"
+    OWNER_EMAIL = "owner_email"
+
+
+class GuestConnectionOrder(enum.StrEnum):
+    GUEST_NAME = "guest_name"
+    GUEST_EMAIL = "guest_email"
+    OWNER_EMAIL = "owner_email"
+    TOTAL_SCORE = "total_score"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    SCORE_UPDATED_AT = "score_updated_at"
+    ARCHIVED_AT = "archived_at"
+    ACTIVE_ACTION_UPDATED_AT = "active_action_updated_at"
+
+
+class OrderDirection(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class GuestConnectionQuery(BaseModel):
+    """Filters, order and page of a list of guest connections (the API's query, the page's URL)."""
+
+    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+
+    statuses: list[ConnectionStatus] = Field(
+        default_factory=lambda: list(ConnectionStatus),
+        min_length=1,
+        description="Keep connections with these statuses (repeat the parameter); default both.",
+    )
+    archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
+    search_field: GuestConnectionSearchField = GuestConnectionSearchField.GUEST_NAME
+    search_text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Case-insensitive substring of search_field; % and _ match literally.",
+    )
+    parent_organization_id: uuid.UUID | None = Field(
+        default=None, description="Keep guests whose parent organization (as shown) is this one."
+    )
+    order_by: GuestConnectionOrder = GuestConnectionOrder.GUEST_NAME
+    order_dir: OrderDirection = OrderDirection.ASC
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)
+
+
+class GuestConnectionList(Schema):
+    items: list[GuestConnection]
+    total_items: int = Field(ge=0)
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

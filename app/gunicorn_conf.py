@@ -1,0 +1,39 @@
+"""Production defaults for gunicorn: `gunicorn -c python:app.gunicorn_conf 'app:create_app()'`.
+
+Every setting can be changed from the environment (below) or on the command line, which wins.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = _int("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2)
+threads = _int("GUNICORN_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+# Loading the app once in the master makes a bad configuration fail at start, not per worker,
+# and lets workers share the imported code's memory.
+preload_app = True
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 20
+# Access logs cost a write per request; a proxy in front usually logs already. "-" is stdout.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_fork(server, worker) -> None:
+    """Give each worker its own database connections, never ones opened before the fork."""
+    from app.extensions import db
+
+    application = server.app.wsgi()
+    if "sqlalchemy" not in getattr(application, "extensions", {}):
+        return
+    with application.app_context():
+        db.engine.dispose(close=False)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 
 from app.config import ROOT, load_config
+from app.database import ping_when_idle, use_sqlite_pragmas
 from app.extensions import csrf, db, migrate
 
 
@@ -31,9 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            use_sqlite_pragmas(db.engine)
+        else:
+            ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
     from app import api, health, oauth
     from app.api.openapi import docs_bp
@@ -48,11 +50,3 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_commands(app)
     return app
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys = ON")  # SQLite ignores foreign keys unless asked
-    cursor.execute("PRAGMA journal_mode = WAL")  # readers need not wait for the writer
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.close()

@@ -25,7 +25,7 @@ STRING_SETTINGS = (
     "TOKEN_AUDIENCE",
     "PUBLIC_URL",
 )
-INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH")
+INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH", "DATABASE_PING_IDLE_SECONDS")
 
 DEFAULTS: dict[str, Any] = {
     # "development" (the default, for a laptop), "production" or "testing".
@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_AUDIENCE": "guest-connections-api",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # A pooled connection idle this long is checked before use (see app/database.py).
+    "DATABASE_PING_IDLE_SECONDS": 10,
 }
 
 
@@ -100,8 +102,8 @@ def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # Several gunicorn threads share the file; wait for a lock rather than fail at once.
         return {"connect_args": {"timeout": 15}}
-    # Drop connections the server closed (restart, failover) instead of failing one request.
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # Connections the server closed (restart, failover) are replaced by ping_when_idle().
+    return {"pool_size": 10, "max_overflow": 10}
 
 
 def _development_secret(instance: Path) -> str:

@@ -67,6 +67,7 @@ class Point:
     p99_ms: float
     queries: int | None
     errors: int
+    cpu_us: float = 0.0  # CPU time of the gunicorn processes per request (not the database's)
 
 
 # Targets on this 2-core machine, checked at concurrency 8 (issue 6).
@@ -86,13 +87,16 @@ def main() -> int:
     parser.add_argument(
         "--concurrency", type=int, nargs="*", default=list(CONCURRENCY), help="wrk connections"
     )
+    parser.add_argument(
+        "--databases", nargs="*", default=["sqlite", "postgresql"], help="sqlite, postgresql"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; keep latest.md")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is missing: install it with  apt-get install -y wrk", file=sys.stderr)
         return 2
-    databases = [("SQLite", None)]
-    if os.environ.get("BENCH_DATABASE_URL"):
+    databases = [("SQLite", None)] if "sqlite" in args.databases else []
+    if os.environ.get("BENCH_DATABASE_URL") and "postgresql" in args.databases:
         databases.append(("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
     port = int(os.environ.get("BENCH_PORT", 5400))
     points: list[Point] = []
@@ -144,22 +148,26 @@ def bench_database(
     live = [t for t in targets if not t.skipped]
     floor = Target("floor", "floor (bare Flask, constant JSON)", "/floor", queries=0)
     points: list[Point] = []
-    with gunicorn(env, "app:create_app()", port, workdir / "app.log"):
+    with gunicorn(env, "app:create_app()", port, workdir / "app.log") as app_server:
         with gunicorn(
             env | {"FLOOR_BODY_BYTES": str(body_size)},
             "floor:app",
             port + 1,
             workdir / "floor.log",
             pythonpath=PERF,
-        ):
+        ) as floor_server:
             servers = {"floor": port + 1}
+            pids = {"floor": floor_server.pid}
             for target in [floor, *live]:
                 url_port = servers.get(target.key, port)
                 wrk(target, url_port, 8, 2)  # warm up: caches, connections, the OS
             for concurrency in args.concurrency:
                 floor_rps = 0.0
                 for target in [floor, *live]:
+                    server_pid = pids.get(target.key, app_server.pid)
+                    cpu_before = cpu_seconds(server_pid)
                     result = wrk(target, servers.get(target.key, port), concurrency, args.duration)
+                    cpu = cpu_seconds(server_pid) - cpu_before
                     rps = result["requests"] / (result["duration_us"] / 1e6)
                     if target.key == "floor":
                         floor_rps = rps
@@ -173,6 +181,7 @@ def bench_database(
                         p50_ms=result["p50_us"] / 1000,
                         p99_ms=result["p99_us"] / 1000,
                         queries=target.queries,
+                        cpu_us=cpu / max(result["requests"], 1) * 1e6,
                         errors=sum(
                             result[k]
                             for k in (
@@ -187,7 +196,8 @@ def bench_database(
                     say(
                         f"   c={concurrency:<3} {target.key:<7} {rps:8.0f} req/s"
                         f"  x{point.ratio:4.2f}  p50 {point.p50_ms:6.2f} ms"
-                        f"  p99 {point.p99_ms:6.2f} ms  errors {point.errors}"
+                        f"  p99 {point.p99_ms:6.2f} ms  cpu {point.cpu_us:5.0f} us/req"
+                        f"  errors {point.errors}"
                     )
                     points.append(point)
     return points
@@ -387,7 +397,7 @@ def session_cookie(app, host_id: uuid.UUID) -> tuple[str | None, str]:
 @contextmanager
 def gunicorn(
     env: dict[str, str], app_spec: str, port: int, log: Path, pythonpath: Path | None = None
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen]:
     command = [str(BIN / "gunicorn"), "-c", "python:app.gunicorn_conf", "-b", f"127.0.0.1:{port}"]
     if pythonpath:
         command += ["--pythonpath", str(pythonpath)]
@@ -397,13 +407,30 @@ def gunicorn(
         )
         try:
             wait_until_up(port, process, log)
-            yield
+            yield process
         finally:
             process.terminate()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def cpu_seconds(master_pid: int) -> float:
+    """Return the CPU time used so far by a gunicorn master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [master_pid]
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
+    if children.exists():
+        pids += [int(pid) for pid in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that just exited
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -461,6 +488,8 @@ def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str
         f"Load average of the machine (shared with other work) at the end: {load_average()}.",
         "",
         "× floor: requests/s divided by the floor's at the same concurrency. "
+        "CPU µs/req: CPU time of the gunicorn processes per request (the database server's "
+        "is not included); on a shared machine it varies less than requests/s. "
         "SQL/req: statements per request in steady state (counted in process).",
         "",
     ]
@@ -468,13 +497,14 @@ def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str
         lines += [
             f"## {database}",
             "",
-            "| target | conc. | req/s | × floor | p50 ms | p99 ms | SQL/req | errors |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|",
+            "| target | conc. | req/s | × floor | p50 ms | p99 ms | CPU µs/req | SQL/req | errors"
+            " |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for point in (p for p in points if p.database == database):
             lines.append(
                 f"| {point.label} | {point.concurrency} | {point.rps:,.0f} | {point.ratio:.2f} "
-                f"| {point.p50_ms:.2f} | {point.p99_ms:.2f} "
+                f"| {point.p50_ms:.2f} | {point.p99_ms:.2f} | {point.cpu_us:,.0f} "
                 f"| {'' if point.queries is None else point.queries} | {point.errors} |"
             )
         lines.append("")

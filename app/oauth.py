@@ -7,6 +7,7 @@ from typing import Literal, TypeVar
 
 from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
+from sqlalchemy import bindparam
 
 from app.api.endpoints import UnsupportedMediaType, validation_problems
 from app.errors import AppError, InvalidClientCredentials, ValidationFailed
@@ -17,6 +18,11 @@ from app.tokens import client_secret_matches, issue_access_token, public_jwks
 
 bp = Blueprint("oauth", __name__)
 SchemaT = TypeVar("SchemaT", bound=Schema)
+
+# Built once: building the expression and its cache key was a tenth of the endpoint's time.
+_ACTIVE_CLIENT = db.select(ApiClient).where(
+    ApiClient.client_id == bindparam("client_id"), ApiClient.revoked_at.is_(None)
+)
 
 # Recording every token request would make each one a write; a minute's precision is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -49,9 +55,7 @@ class OAuthError(AppError):
 def token() -> Response:
     """Exchange an API client's credentials for a short-lived JWT."""
     client_id, client_secret = _client_credentials()
-    client = db.session.scalar(
-        db.select(ApiClient).where(ApiClient.client_id == client_id, ApiClient.revoked_at.is_(None))
-    )
+    client = db.session.scalar(_ACTIVE_CLIENT, {"client_id": client_id})
     if client is None or not client_secret_matches(client_secret, client.secret_hash):
         raise InvalidClientCredentials()
     now = datetime.now(UTC)

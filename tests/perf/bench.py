@@ -475,8 +475,8 @@ def wrk(target: Target, port: int, concurrency: int, duration: int) -> dict:
 
 
 def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str:
-    workers = os.environ.get("WEB_CONCURRENCY") or str((os.cpu_count() or 1) * 2)
-    threads = os.environ.get("GUNICORN_THREADS") or "1"
+    workers = os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count() or 1)
+    threads = os.environ.get("GUNICORN_THREADS") or "4"
     lines = [
         "# Benchmark results",
         "",

@@ -31,7 +31,10 @@ def authenticate_api_client() -> Principal:
     """Return the API client calling, or raise NotAuthenticated / InvalidToken."""
     claims = verify_access_token(bearer_token())
     # One query per call: it is what makes a revoked client's unexpired tokens stop working.
-    organization_id = db.session.scalar(_ACTIVE_CLIENT_ORGANIZATION, {"client_id": claims["sub"]})
+    # Run as Core on the session's connection: the ORM's result loading is not needed here.
+    organization_id = db.session.connection().scalar(
+        _ACTIVE_CLIENT_ORGANIZATION, {"client_id": claims["sub"]}
+    )
     if organization_id is None or str(organization_id) != claims.get("org"):
         raise InvalidToken()
     return Principal.api_client(claims["sub"], uuid.UUID(str(organization_id)))

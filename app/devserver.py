@@ -19,6 +19,7 @@ import time
 import click
 import requests
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from app import users
@@ -30,6 +31,7 @@ PROVIDER_START_SECONDS = 30
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--provider-port", default=9400, show_default=True, type=int)
+@with_appcontext
 def dev(host: str, port: int, provider_port: int) -> None:
     """Serve the app for development, with a development sign-in provider if none is set."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

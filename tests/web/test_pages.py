@@ -303,3 +303,18 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
         assert client.get(detail).status_code == 200
     assert len(dashboard_statements) <= 4, dashboard_statements
     assert len(detail_statements) <= 3, detail_statements
+
+
+def test_an_unexpected_error_is_a_500_page_in_the_layout(northwind, monkeypatch):
+    client, host, _ = northwind
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("app.connections.count_guest_connections", broken)
+    response = client.get(f"/orgs/{host}/guest-connections")
+
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "Something went wrong" in page and "Reference:" in page
+    assert "boom" not in page and 'class="site-header"' in page

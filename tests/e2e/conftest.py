@@ -5,6 +5,7 @@ Chromium is Debian's (package `chromium`, found on the PATH); without it these t
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -62,6 +63,8 @@ def page(browser):
     """A fresh browser context (no cookies) and page; CSP violations are collected."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    # Hermetic: only our server and the provider answer (the provider's form links a CDN style).
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])"), _abort)
     new_page = context.new_page()
     new_page.csp_violations = []
     new_page.on(
@@ -74,6 +77,10 @@ def page(browser):
     )
     yield new_page
     context.close()
+
+
+def _abort(route) -> None:
+    route.abort()
 
 
 @pytest.fixture(scope="session")

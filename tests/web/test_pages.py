@@ -113,6 +113,17 @@ def test_bad_url_values_show_a_friendly_message(northwind, query, message):
     assert guest_names(response) == []
 
 
+def test_parent_filter_names_the_parent(northwind, make_org, make_connection):
+    client, host, _ = northwind
+    group = make_org("Helios Holdings")
+    make_connection(host, make_org("Delta Labs", parent=group))
+
+    response = client.get(f"/orgs/{host}/guest-connections?parent_organization_id={group}")
+
+    assert guest_names(response) == ["Delta Labs"]
+    assert re.search(r"parent organization is\s+<strong>Helios Holdings</strong>", text(response))
+
+
 def test_filters_keep_their_values_in_links(northwind):
     """Do sort headers and pages keep the current filters (bookmarkable state)?"""
     client, host, _ = northwind

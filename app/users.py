@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
+
 from app.errors import Forbidden
 from app.extensions import db
 from app.models import Membership, Organization, Role, User, utcnow
@@ -60,18 +62,22 @@ class UserAccess:
         return next((m for m in self.memberships if m.organization_id == organization_id), None)
 
 
+# Built once (it runs on every page view): building it per call cost as much as running it.
+_USER_ACCESS = (
+    db.select(User.email, User.name, Membership.organization_id, Organization.name, Membership.role)
+    .select_from(User)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Organization, Organization.id == Membership.organization_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Organization.name, Membership.organization_id)
+)
+
+
 def load_user_access(user_id: uuid.UUID) -> UserAccess | None:
     """Return the user with their memberships (one query), or None if there is no such user."""
-    rows = db.session.execute(
-        db.select(
-            User.email, User.name, Membership.organization_id, Organization.name, Membership.role
-        )
-        .select_from(User)
-        .outerjoin(Membership, Membership.user_id == User.id)
-        .outerjoin(Organization, Organization.id == Membership.organization_id)
-        .where(User.id == user_id)
-        .order_by(Organization.name, Membership.organization_id)
-    ).all()
+    # Plain rows, read as Core on the session's connection: no ORM loading needed.
+    db.session.flush()
+    rows = db.session.connection().execute(_USER_ACCESS, {"user_id": user_id}).all()
     if not rows:
         return None
     email, name = rows[0][0], rows[0][1]

@@ -51,7 +51,8 @@ def _authorize(org_id: uuid.UUID) -> AccessContext:
         access = authorize(_user().principal, org_id, org_id, {Scenario.SELF})
     except RequesterForbidden:
         raise NotAMember() from None
-    session[LAST_ORG_KEY] = str(org_id)
+    if session.get(LAST_ORG_KEY) != str(org_id):
+        session[LAST_ORG_KEY] = str(org_id)  # only on a change: each write re-sends the cookie
     return access
 
 

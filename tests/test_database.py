@@ -29,3 +29,20 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_use(app, tmp_p
     assert response.status_code == 200
     with other.app_context():
         db.engine.dispose()
+
+
+@on_postgresql
+def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(
+    app, api, token_for, make_org, make_connection
+):
+    """Does the connection a GET used without a transaction get its transactions back?"""
+    host, guest = make_org("Host"), make_org("Guest")
+    make_connection(host, guest)
+    response = api.get(f"/v1/guest-connections/{guest}", token=token_for(host), requester=host)
+    assert response.status_code == 200
+
+    with app.app_context():
+        autocommit = db.session.connection().connection.dbapi_connection.autocommit
+        db.session.remove()
+
+    assert autocommit is False

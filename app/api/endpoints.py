@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from app.access import Scenario, authorize
 from app.api.auth import authenticate_api_client
+from app.database import read_without_transaction
 from app.errors import AppError, ValidationFailed
 from app.schemas import Schema
 
@@ -107,6 +108,8 @@ def api_endpoint(
 
         @functools.wraps(view)
         def handle(**path_values: str) -> Response:
+            if endpoint.method == "GET":
+                read_without_transaction()
             principal = authenticate_api_client()
             headers, inputs = _parse(endpoint, path_values)
             access = authorize(principal, headers.requester, headers.target, endpoint.scenarios)

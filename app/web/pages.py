@@ -27,10 +27,18 @@ from pydantic import ValidationError
 from app import connections, schemas
 from app.access import AccessContext, RequesterForbidden, Scenario, authorize
 from app.api.endpoints import validation_problems
+from app.database import read_without_transaction
 from app.errors import Forbidden
 from app.web.auth import SignedInUser
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.before_request
+def _reads_only() -> None:
+    if request.method in ("GET", "HEAD"):  # these pages only read (the session is a cookie)
+        read_without_transaction()
+
 
 LAST_ORG_KEY = "last_org_id"
 PAGE_SIZES = (10, 25, 50, 100)

@@ -7,6 +7,7 @@ through the DOM, which a CSP allows, and shows icons as data: images).
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+@functools.cache  # the same few issuers, on every response
 def content_security_policy(issuer: str | None) -> str:
     """Return the policy; forms may lead to the sign-in provider (sign-in and sign-out redirect)."""
     form_action = "form-action 'self'"
@@ -47,11 +49,15 @@ def content_security_policy(issuer: str | None) -> str:
 
 def add_security_headers(response: Response) -> Response:
     """Set the security headers, keeping any a view chose for itself."""
-    response.headers.setdefault(
-        "Content-Security-Policy", content_security_policy(current_app.config.get("OIDC_ISSUER"))
-    )
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+    # One pass over the response's headers (setdefault would scan them once per header).
+    present = {name.lower() for name in response.headers.keys()}
+    wanted = {
+        "Content-Security-Policy": content_security_policy(current_app.config.get("OIDC_ISSUER")),
+        **HEADERS,
+    }
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        wanted["Strict-Transport-Security"] = "max-age=31536000"
+    for name, value in wanted.items():
+        if name.lower() not in present:
+            response.headers.add(name, value)
     return response

@@ -88,7 +88,7 @@ def hash_token(token: str) -> str:
 def invitation_url(token: str) -> str:
     """Return the link a guest follows to accept the invitation."""
     base = current_app.config.get("PUBLIC_URL") or (
-        request.url_root if has_request_context() else "http://localhost/"
+        request.url_root if has_request_context() else "http://127.0.0.1:5000/"
     )
     return f"{base.rstrip('/')}{ACCEPT_PATH}?token={token}"
 

@@ -102,6 +102,7 @@ def submit_score(guest_id: uuid.UUID, total_score: float) -> schemas.AnalyticsRe
             GuestConnection.guest_organization_id == guest_id,
             GuestConnection.status == ConnectionStatus.CONNECTED,
         )
+        .order_by(GuestConnection.host_organization_id)  # one lock order: no deadlocks
         .with_for_update()
     ).all()
     if host_ids:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_request_context, request
@@ -23,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app import host_connections, schemas
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     ConnectionStatus,
@@ -32,10 +33,11 @@ from app.models import (
     InvitationStatus,
     Membership,
     Organization,
+    Role,
     User,
     utcnow,
 )
-from app.organizations import checked_email, get_organization
+from app.organizations import checked_email, checked_name, get_organization
 from app.tokens import hash_client_secret
 
 MAX_LIFETIME = timedelta(days=365)
@@ -180,10 +182,38 @@ def list_invitations(
     return schemas.GuestInvitationList(items=items, total_items=total or 0)
 
 
-def find_by_token(token: str) -> GuestInvitation | None:
-    """Return the invitation this token belongs to, whatever its state (for the accept page)."""
-    return db.session.scalar(
-        db.select(GuestInvitation).where(GuestInvitation.token_hash == hash_token(token))
+@dataclass(frozen=True)
+class InvitationPreview:
+    """What the acceptance page shows about an invitation before anyone accepts it."""
+
+    host_organization_id: uuid.UUID
+    host_name: str
+    email: str
+    expired_at: datetime
+    problem: str | None  # why it cannot be accepted, or None
+
+
+def preview_invitation(token: str) -> InvitationPreview:
+    """Return what a token's invitation offers, or raise InvitationNotFound."""
+    row = db.session.execute(
+        db.select(GuestInvitation, Organization.name)
+        .join(Organization, Organization.id == GuestInvitation.host_organization_id)
+        .where(GuestInvitation.token_hash == hash_token(token))
+    ).one_or_none()
+    if row is None:
+        raise InvitationNotFound("This invitation link is not valid (it may have been resent).")
+    invitation, host_name = row
+    try:
+        _check_usable(invitation, utcnow())
+        problem = None
+    except Conflict as error:
+        problem = error.message
+    return InvitationPreview(
+        host_organization_id=invitation.host_organization_id,
+        host_name=host_name,
+        email=invitation.email,
+        expired_at=invitation.expired_at,
+        problem=problem,
     )
 
 
@@ -399,6 +429,23 @@ def accept_invitation(
     mark_accepted_by_system(host_id, guest_id, now)
     db.session.commit()
     return host_connections.get_host_connection(guest_id, host_id)
+
+
+def accept_as_new_organization(
+    user_id: uuid.UUID, name: str, email: str | None, host_id: uuid.UUID, token: str
+) -> schemas.HostConnection:
+    """Create an organization owned by this user and accept the invitation for it, or neither."""
+    organization = Organization(
+        name=checked_name(name), email=checked_email(email) if email else None
+    )
+    db.session.add(organization)
+    db.session.flush()
+    db.session.add(Membership(user_id=user_id, organization_id=organization.id, role=Role.OWNER))
+    try:
+        return accept_invitation(organization.id, host_id, token)
+    except AppError:
+        db.session.rollback()  # the new organization goes too
+        raise
 
 
 def _invitation_by_token(host_id: uuid.UUID, token: str) -> GuestInvitation:

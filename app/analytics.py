@@ -174,10 +174,27 @@ def score_history(
         .limit(page.limit)
         .offset(page.offset)
     ).all()
-    items = [
-        schemas.ScoreChange(
-            total_score=c.total_score, source=c.source.value, changed_at=c.changed_at
-        )
-        for c in changes
-    ]
+    items = [_score_change(change) for change in changes]
     return schemas.ScoreHistory(items=items, total_items=total or 0)
+
+
+def recent_scores(
+    host_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 100
+) -> list[schemas.ScoreChange]:
+    """Return the latest values of the connection's score, newest first, in one query."""
+    changes = db.session.scalars(
+        db.select(ScoreChange)
+        .where(
+            ScoreChange.host_organization_id == host_id,
+            ScoreChange.guest_organization_id == guest_id,
+        )
+        .order_by(ScoreChange.changed_at.desc(), ScoreChange.id.desc())
+        .limit(limit)
+    ).all()
+    return [_score_change(change) for change in changes]
+
+
+def _score_change(change: ScoreChange) -> schemas.ScoreChange:
+    return schemas.ScoreChange(
+        total_score=change.total_score, source=change.source.value, changed_at=change.changed_at
+    )

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from app.analytics import recent_scores
 from app.extensions import db
 from app.models import ActionStatus, ConnectionAction
 from tests.api.lifecycle import request_analytics, submit_score
@@ -309,3 +310,19 @@ def test_another_hosts_history_is_404(api, guest, make_org, token_for):
     )
     assert response.status_code == 404
     assert error_codes(response) == ["guest_connection_not_found"]
+
+
+def test_recent_scores_for_the_chart_come_in_one_query(
+    app, host, make_org, make_connection, token_for, api, count_queries
+):
+    """Does the detail page's chart read its points with a single query?"""
+    guest = make_org("Birch Ltd")
+    make_connection(host, guest, score=40)
+    guest_token = token_for(guest)
+    submit_score(api, guest_token, guest, 55)
+
+    with app.app_context(), count_queries() as statements:
+        scores = recent_scores(host, guest, limit=1)
+
+    assert [item.total_score for item in scores] == [55]
+    assert len(statements) == 1

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from app import schemas
 
-WIDTH, HEIGHT = 640, 220
+WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 34  # room for the axis labels
 
 

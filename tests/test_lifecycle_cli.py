@@ -8,7 +8,15 @@ import uuid
 import pytest
 
 from app.extensions import db
-from app.models import GuestInvitation, OutboxMessage, utcnow
+from app.models import (
+    ActionStatus,
+    ConnectionAction,
+    GuestConnection,
+    GuestInvitation,
+    OutboxMessage,
+    ScoreChange,
+    utcnow,
+)
 
 
 @pytest.fixture
@@ -106,3 +114,34 @@ def test_the_outbox_sender_delivers_and_marks_sent(cli, app, make_org, monkeypat
     assert json.loads(first.stdout) == {"sent": 1, "waiting": 0}
     assert json.loads(second.stdout) == {"sent": 0, "waiting": 0}
     assert FakeSMTP.sent == [(("mail.example", 25), "finance@alder.example", "Northwind noticed")]
+
+
+def test_the_demo_has_score_histories_and_open_requests_that_match(cli, app):
+    """Does every demo score end its history, and every shown request exist as an action?"""
+    assert cli("seed-demo").exit_code == 0
+    with app.app_context():
+        history_rows = db.session.scalar(db.select(db.func.count()).select_from(ScoreChange))
+        for connection in db.session.scalars(db.select(GuestConnection)):
+            latest = db.session.scalar(
+                db.select(ScoreChange.total_score)
+                .where(
+                    ScoreChange.host_organization_id == connection.host_organization_id,
+                    ScoreChange.guest_organization_id == connection.guest_organization_id,
+                )
+                .order_by(ScoreChange.changed_at.desc())
+                .limit(1)
+            )
+            assert latest == connection.total_score
+            open_action = db.session.scalar(
+                db.select(ConnectionAction.id).where(
+                    ConnectionAction.host_organization_id == connection.host_organization_id,
+                    ConnectionAction.guest_organization_id == connection.guest_organization_id,
+                    ConnectionAction.status == ActionStatus.ACTIVE,
+                )
+            )
+            assert (open_action is not None) == (connection.active_action_type is not None)
+    assert cli("seed-demo").exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ScoreChange)) == (
+            history_rows
+        )

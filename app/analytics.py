@@ -54,7 +54,7 @@ def request_analytics(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.Connec
     if connection.status != ConnectionStatus.CONNECTED:
         db.session.rollback()
         raise GuestDisconnected(loc=["path", "org_id"])
-    if _open_request_exists(host_id, guest_id):
+    if connection.active_action_type is not None or _open_request_exists(host_id, guest_id):
         db.session.rollback()
         raise RequestAlreadyActive(loc=["path", "org_id"])
     now = utcnow()

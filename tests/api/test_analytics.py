@@ -8,7 +8,7 @@ import pytest
 
 from app.analytics import recent_scores
 from app.extensions import db
-from app.models import ActionStatus, ConnectionAction
+from app.models import ActionStatus, ActionType, ConnectionAction, GuestConnection, utcnow
 from tests.api.lifecycle import request_analytics, submit_score
 from tests.conftest import error_codes
 
@@ -326,3 +326,19 @@ def test_recent_scores_for_the_chart_come_in_one_query(
 
     assert [item.total_score for item in scores] == [55]
     assert len(statements) == 1
+
+
+def test_an_action_shown_on_the_connection_also_blocks_a_new_request(
+    app, api, host, host_token, guest
+):
+    """Is a request refused when the connection shows an open action (e.g. imported data)?"""
+    with app.app_context():
+        connection = db.session.scalar(db.select(GuestConnection))
+        connection.active_action_type = ActionType.ANALYTICS_REQUEST
+        connection.active_action_updated_at = utcnow()
+        db.session.commit()
+
+    response = request_analytics(api, host_token, host, guest)
+
+    assert response.status_code == 409
+    assert error_codes(response) == ["analytics_request_already_active"]

@@ -85,9 +85,11 @@ def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
     y_ticks = [
         (round(y_of(axis_top * step / 4), 1), _label(axis_top * step / 4)) for step in range(5)
     ]
-    x_labels = [(float(left), first.strftime("%d %b %Y"), "start")]
+    # Within two days, the dates alone would repeat: show the times too.
+    date_format = "%d %b %Y, %H:%M" if 0 < span < 2 * 86400 else "%d %b %Y"
+    x_labels = [(float(left), first.strftime(date_format), "start")]
     if span > 0:
-        x_labels.append((float(right), last.strftime("%d %b %Y"), "end"))
+        x_labels.append((float(right), last.strftime(date_format), "end"))
     return ScoreChart(
         width=WIDTH,
         height=HEIGHT,

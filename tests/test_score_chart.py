@@ -47,3 +47,8 @@ def test_one_point_sits_in_the_middle_with_one_date():
     chart = score_chart([change(70, 0)])
     assert chart.current.x == (chart.left + chart.right) / 2
     assert [text for _, text, _ in chart.x_labels] == ["01 Jan 2026"]
+
+
+def test_a_short_span_labels_its_ends_with_times():
+    chart = score_chart([change(10, 0), change(20, 0.5)])
+    assert [text for _, text, _ in chart.x_labels] == ["01 Jan 2026, 00:00", "01 Jan 2026, 12:00"]

@@ -24,8 +24,18 @@ STRING_SETTINGS = (
     "TOKEN_ISSUER",
     "TOKEN_AUDIENCE",
     "PUBLIC_URL",
+    "SMTP_HOST",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
 )
-INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH", "DATABASE_PING_IDLE_SECONDS")
+INTEGER_SETTINGS = (
+    "TOKEN_TTL_SECONDS",
+    "MAX_CONTENT_LENGTH",
+    "SMTP_PORT",
+    "DATABASE_PING_IDLE_SECONDS",
+)
 
 DEFAULTS: dict[str, Any] = {
     # "development" (the default, for a laptop), "production" or "testing".
@@ -43,6 +53,13 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # A pooled connection idle this long is checked before use (see app/database.py).
     "DATABASE_PING_IDLE_SECONDS": 10,
+    # The outbox sender (`flask outbox send`) is off until SMTP_HOST is set.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": "false",
+    "MAIL_FROM": "guest-connections@localhost",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from app import schemas
@@ -178,18 +178,24 @@ def score_history(
     return schemas.ScoreHistory(items=items, total_items=total or 0)
 
 
+# Built once: the detail page runs it on every view, and building it cost more than running it.
+_RECENT_SCORES = (
+    db.select(ScoreChange)
+    .where(
+        ScoreChange.host_organization_id == bindparam("host_id"),
+        ScoreChange.guest_organization_id == bindparam("guest_id"),
+    )
+    .order_by(ScoreChange.changed_at.desc(), ScoreChange.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def recent_scores(
     host_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 100
 ) -> list[schemas.ScoreChange]:
     """Return the latest values of the connection's score, newest first, in one query."""
     changes = db.session.scalars(
-        db.select(ScoreChange)
-        .where(
-            ScoreChange.host_organization_id == host_id,
-            ScoreChange.guest_organization_id == guest_id,
-        )
-        .order_by(ScoreChange.changed_at.desc(), ScoreChange.id.desc())
-        .limit(limit)
+        _RECENT_SCORES, {"host_id": host_id, "guest_id": guest_id, "limit": limit}
     ).all()
     return [_score_change(change) for change in changes]
 

@@ -13,10 +13,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app import api_clients, connections, organizations, seed, tokens
+from app import api_clients, audit, connections, organizations, seed, tokens
+from app.audit import Actor
 from app.errors import AppError
 from app.extensions import db
 from app.models import ConnectionStatus, Role
+from app.schemas import format_timestamp
 
 
 class CommandFailed(click.ClickException):
@@ -68,6 +70,7 @@ members_cli = AppGroup("members", help="People's access to organizations.")
 connections_cli = AppGroup("connections", help="Guest connections.")
 clients_cli = AppGroup("api-clients", help="API clients (credentials for the JSON API).")
 keys_cli = AppGroup("keys", help="The keys that sign API tokens.")
+audit_cli = AppGroup("audit", help="The audit trail: who changed what, and when.")
 
 
 @orgs_cli.command("create")
@@ -124,6 +127,7 @@ def add_connection(
         total_score=parse_score(score),
         parent_id=parse_id(parent, "--parent"),
         archived=archived,
+        actor=Actor.cli(),
     )
     guest_id, host_id = connection.guest_organization_id, connection.host_organization_id
     click.echo(f"connected guest {guest_id} to host {host_id}")
@@ -135,7 +139,9 @@ def add_connection(
 @reports_errors
 def create_client(org_id: str, name: str) -> None:
     """Create an API client and print its credentials as JSON (the secret is shown only now)."""
-    client, secret = api_clients.create_api_client(parse_id(org_id, "--org"), name)
+    client, secret = api_clients.create_api_client(
+        parse_id(org_id, "--org"), name, actor=Actor.cli()
+    )
     click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
 
 
@@ -144,7 +150,7 @@ def create_client(org_id: str, name: str) -> None:
 @reports_errors
 def revoke_client(client_id: str) -> None:
     """Revoke an API client: its tokens stop working at once."""
-    client = api_clients.revoke_api_client(client_id)
+    client = api_clients.revoke_api_client(client_id, actor=Actor.cli())
     click.echo(f"revoked {client.client_id}")
 
 
@@ -154,6 +160,24 @@ def rotate_keys() -> None:
     """Sign new tokens with a new key; tokens signed before verify until they expire."""
     new, retired = tokens.rotate_signing_key()
     click.echo(json.dumps({"kid": new.kid, "retired": retired}))
+
+
+@audit_cli.command("list")
+@click.option("--org", "org_id", required=True, help="The organization whose trail to print.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@reports_errors
+def list_audit_events(org_id: str, limit: int) -> None:
+    """Print the organization's audit events, newest first, one per line."""
+    organization = organizations.get_organization(parse_id(org_id, "--org"))
+    events = audit.list_events(organization.id, limit=limit)
+    if not events:
+        click.echo(f"No audit events for {organization.name} ({organization.id}).")
+    for event in events:
+        click.echo(
+            f"{format_timestamp(event.created_at)}  {event.actor_kind.value} {event.actor_label}"
+            f"  {event.action} {event.subject_type} {event.subject_id}"
+            f"  {audit.describe_changes(event.changes, arrow='->')}"
+        )
 
 
 @click.command("seed-demo")
@@ -185,6 +209,7 @@ def register_commands(app: Flask) -> None:
         connections_cli,
         clients_cli,
         keys_cli,
+        audit_cli,
         seed_demo,
         seed_scale,
     ):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.orm import aliased
@@ -90,6 +91,25 @@ def list_guest_connections(
     ).all()
     items = [schemas.GuestConnection.model_validate(row._mapping) for row in rows]
     return schemas.GuestConnectionList(items=items, total_items=total or 0)
+
+
+def iter_guest_connections(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery, *, batch_size: int = 1000
+) -> Iterator[schemas.GuestConnection]:
+    """Yield every connection matching the query's filters, in its order, ignoring its page.
+
+    Rows come from the database batch_size at a time (a server-side cursor on PostgreSQL), so
+    an export of 100 000 guests never holds them all in memory. The caller must consume the
+    iterator inside the app context (e.g. flask.stream_with_context).
+    """
+    statement = (
+        _guest_connection_select()
+        .where(*_list_conditions(host_id, query))
+        .order_by(*_list_order(query))
+        .execution_options(yield_per=batch_size)
+    )
+    for row in db.session.execute(statement):
+        yield schemas.GuestConnection.model_validate(row._mapping)
 
 
 _SEARCH_COLUMNS = {

@@ -46,6 +46,17 @@ def create_api_client(
     return client, secret
 
 
+def list_api_clients(organization_id: uuid.UUID) -> list[ApiClient]:
+    """Return the organization's clients: active ones first, newest first within each."""
+    return list(
+        db.session.scalars(
+            db.select(ApiClient)
+            .where(ApiClient.organization_id == organization_id)
+            .order_by(ApiClient.revoked_at.is_not(None), ApiClient.created_at.desc(), ApiClient.id)
+        )
+    )
+
+
 def revoke_api_client(
     client_id: str, organization_id: uuid.UUID | None = None, *, actor: Actor
 ) -> ApiClient:

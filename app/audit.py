@@ -72,6 +72,14 @@ class Subject(NamedTuple):
     def api_client(cls, client_id: str) -> Subject:
         return cls("api_client", client_id)
 
+    @classmethod
+    def organization(cls, organization_id: uuid.UUID) -> Subject:
+        return cls("organization", str(organization_id))
+
+    @classmethod
+    def user(cls, user_id: uuid.UUID) -> Subject:
+        return cls("user", str(user_id))
+
 
 def record(
     organization_id: uuid.UUID,

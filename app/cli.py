@@ -81,7 +81,9 @@ audit_cli = AppGroup("audit", help="The audit trail: who changed what, and when.
 @reports_errors
 def create_org(name: str, email: str | None, parent: str | None) -> None:
     """Create an organization and print its id."""
-    organization = organizations.create_organization(name, email, parse_id(parent, "--parent"))
+    organization = organizations.create_organization(
+        name, email, parse_id(parent, "--parent"), actor=Actor.cli()
+    )
     click.echo(organization.id)
 
 
@@ -93,7 +95,9 @@ def create_org(name: str, email: str | None, parent: str | None) -> None:
 @reports_errors
 def add_member(org_id: str, email: str, name: str | None, role: str) -> None:
     """Give a person (by e-mail) a role in an organization; they sign in with that e-mail."""
-    membership = organizations.add_member(parse_id(org_id, "--org"), email, name, Role(role))
+    membership = organizations.add_member(
+        parse_id(org_id, "--org"), email, name, Role(role), actor=Actor.cli()
+    )
     click.echo(
         f"{membership.user.email} is now {membership.role.value} of {membership.organization_id}"
     )

@@ -105,7 +105,7 @@ def make_org(app: Flask) -> Callable[..., uuid.UUID]:
         name: str = "Acme Ltd", email: str | None = None, parent: uuid.UUID | None = None
     ) -> uuid.UUID:
         with app.app_context():
-            return organizations.create_organization(name, email, parent).id
+            return organizations.create_organization(name, email, parent, actor=Actor.cli()).id
 
     return make
 
@@ -140,7 +140,7 @@ def make_connection(app: Flask) -> Callable[..., None]:
 def make_member(app: Flask) -> Callable[..., None]:
     def make(org: uuid.UUID, email: str, role: str = "member", name: str | None = None) -> None:
         with app.app_context():
-            organizations.add_member(org, email, name, Role(role))
+            organizations.add_member(org, email, name, Role(role), actor=Actor.cli())
 
     return make
 

@@ -10,7 +10,7 @@ from app import api_clients, audit, connections
 from app.access import Principal
 from app.audit import Actor, Subject
 from app.extensions import db
-from app.models import ActorKind, Role, User
+from app.models import ActorKind, Organization, Role, User
 from tests.conftest import json_line
 
 
@@ -22,6 +22,7 @@ def pair(make_org, make_connection):
 
 
 def events(app, organization_id, subject=None):
+    """Return the organization's events (but its own creation), newest first, as plain data."""
     with app.app_context():
         return [
             {
@@ -32,6 +33,7 @@ def events(app, organization_id, subject=None):
                 "created_at": event.created_at,
             }
             for event in audit.list_events(organization_id, subject)
+            if event.action != "organization.created"
         ]
 
 
@@ -171,18 +173,25 @@ def test_cli_prints_one_line_per_event_newest_first(app, runner, pair):
     result = runner.invoke(args=["audit", "list", "--org", str(host)])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert "user Nora  guest_connection.archived guest_connection " + str(guest) in lines[0]
     assert "archived: false -> true; archived_at: null -> 20" in lines[0]
     assert "guest_connection.created" in lines[1]
     assert "owner_email: null -> sales@northwind.example" in lines[1]
+    assert "cli command line (" in lines[2]
+    assert "organization.created organization " + str(host) in lines[2]
+    assert "name: null -> Northwind Supplies" in lines[2]
 
     limited = runner.invoke(args=["audit", "list", "--org", str(host), "--limit", "1"])
     assert limited.output.strip().splitlines() == lines[:1]
 
 
-def test_cli_says_when_there_is_nothing(runner, make_org):
-    host = make_org("Quiet Host")
+def test_cli_says_when_there_is_nothing(app, runner):
+    with app.app_context():  # made as the seed commands do, without the services' audit
+        organization = Organization(name="Quiet Host")
+        db.session.add(organization)
+        db.session.commit()
+        host = organization.id
     result = runner.invoke(args=["audit", "list", "--org", str(host)])
     assert result.exit_code == 0
     assert result.output == f"No audit events for Quiet Host ({host}).\n"
@@ -201,3 +210,43 @@ def test_cli_refuses_a_bad_organization(runner, org, message):
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+def test_organizations_and_members_made_at_the_command_line_are_recorded(app, runner):
+    """Are a new organization and a new member's role recorded in its trail?"""
+    created = runner.invoke(
+        args=["orgs", "create", "--name", "Northwind", "--email", "A@N.example"]
+    )
+    org = created.output.strip()
+    added = runner.invoke(
+        args=["members", "add", "--org", org, "--email", "Nora@N.example", "--role", "admin"]
+    )
+    assert added.exit_code == 0, added.output
+    with app.app_context():
+        trail = [(e.action, e.subject_type, e.changes) for e in audit.list_events(uuid.UUID(org))]
+        user = db.session.scalar(db.select(User).where(User.email == "nora@n.example"))
+    assert trail == [
+        (
+            "membership.added",
+            "user",
+            {"email": [None, "nora@n.example"], "role": [None, "admin"]},
+        ),
+        (
+            "organization.created",
+            "organization",
+            {"name": [None, "Northwind"], "email": [None, "a@n.example"]},
+        ),
+    ]
+    with app.app_context():
+        [event] = audit.list_events(uuid.UUID(org), Subject.user(user.id))
+        assert event.actor_kind == ActorKind.CLI
+
+
+def test_a_refused_member_addition_records_nothing(app, runner, make_org, make_member):
+    org = make_org("Northwind")
+    make_member(org, "nora@n.example")
+    again = runner.invoke(args=["members", "add", "--org", str(org), "--email", "nora@n.example"])
+    assert again.exit_code == 1
+    with app.app_context():
+        actions = [e.action for e in audit.list_events(org)]
+    assert actions == ["membership.added", "organization.created"]

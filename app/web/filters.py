@@ -23,6 +23,8 @@ AUDIT_ACTION_LABELS = {
     "guest_connection.unarchived": "Unarchived",
     "api_client.created": "API client created",
     "api_client.revoked": "API client revoked",
+    "organization.created": "Organization created",
+    "membership.added": "Member added",
 }
 
 

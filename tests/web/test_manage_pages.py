@@ -12,7 +12,7 @@ from app import audit
 from app.audit import Subject
 from app.extensions import db
 from app.models import ApiClient
-from tests.web.conftest import csrf_token
+from tests.web.conftest import csrf_token, sign_in_as
 
 GUESTS = ("Alder Foods", "Birch Logistics", "Cobalt Retail", "Dune Labs")
 
@@ -298,3 +298,19 @@ def test_the_page_has_no_inline_script(northwind):
     assert "<script>" not in page and " style=" not in page
     assert '<script src="/static/js/copy.js">' in page
     assert 'data-copy="new-client-secret" hidden' in page  # shown by the script only
+
+
+def test_a_membership_from_the_sign_in_claim_is_recorded(app, client, oidc_provider, make_org):
+    """Is a membership granted by the provider's organization claim in the trail?"""
+    org = make_org("Northwind Supplies")
+    app.config["OIDC_ORG_CLAIM"] = "orgs"
+    try:
+        claims = {"email": "new@northwind.example", "email_verified": True, "orgs": [str(org)]}
+        assert sign_in_as(client, oidc_provider, "sub-new", claims).status_code == 302
+    finally:
+        app.config["OIDC_ORG_CLAIM"] = None
+    with app.app_context():
+        [event] = [e for e in audit.list_events(org) if e.action == "membership.added"]
+        assert event.actor_kind.value == "user"
+        assert event.actor_label == "new@northwind.example (organization claim at sign-in)"
+        assert event.changes == {"email": [None, "new@northwind.example"], "role": [None, "member"]}

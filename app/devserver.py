@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import signal
 import subprocess  # noqa: S404 - starts our own dependency, with fixed arguments
 import sys
@@ -76,8 +77,10 @@ def provider_command(port: int, emails: list[str]) -> list[str]:
 def start_provider(port: int, emails: list[str]) -> tuple[subprocess.Popen, str]:
     """Start the provider, wait until its discovery document answers, return it and its issuer."""
     issuer = f"http://127.0.0.1:{port}"
+    # The mock still imports authlib.jose; its deprecation notice is noise in our console.
+    environment = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        provider_command(port, emails), preexec_fn=_die_with_parent
+        provider_command(port, emails), preexec_fn=_die_with_parent, env=environment
     )
     deadline = time.monotonic() + PROVIDER_START_SECONDS
     while time.monotonic() < deadline:

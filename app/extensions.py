@@ -1,6 +1,5 @@
 """Extensions, created unbound; create_app() binds each to the app."""
 
-from authlib.integrations.flask_client import OAuth
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,5 +24,4 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-oauth = OAuth()
 csrf = CSRFProtect()

@@ -24,8 +24,13 @@ STRING_SETTINGS = (
     "TOKEN_ISSUER",
     "TOKEN_AUDIENCE",
     "PUBLIC_URL",
+    "SMTP_HOST",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
 )
-INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH")
+INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH", "SMTP_PORT")
 
 DEFAULTS: dict[str, Any] = {
     # "development" (the default, for a laptop), "production" or "testing".
@@ -41,6 +46,13 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_AUDIENCE": "guest-connections-api",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # The outbox sender (`flask outbox send`) is off until SMTP_HOST is set.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": "false",
+    "MAIL_FROM": "guest-connections@localhost",
 }
 
 

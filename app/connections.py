@@ -17,7 +17,14 @@ from app import audit, schemas
 from app.audit import Actor, Subject
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.models import ConnectionStatus, GuestConnection, Organization, utcnow
+from app.models import (
+    ConnectionStatus,
+    GuestConnection,
+    Organization,
+    ScoreChange,
+    ScoreSource,
+    utcnow,
+)
 from app.organizations import checked_email, get_organization, invalid
 
 Guest = aliased(Organization, name="guest")
@@ -341,6 +348,22 @@ def add_guest_connection(
         updated_at=now,
     )
     db.session.add(connection)
+    db.session.flush()  # the score history and invitations refer to the connection
+    if total_score is not None:
+        db.session.add(
+            ScoreChange(
+                host_organization_id=host_id,
+                guest_organization_id=guest_id,
+                total_score=total_score,
+                source=ScoreSource.CLI,
+                changed_at=now,
+            )
+        )
+    if status == ConnectionStatus.CONNECTED:
+        # Imported here: the invitations service builds on this module.
+        from app.invitations import mark_accepted_by_system
+
+        mark_accepted_by_system(host_id, guest_id, now)
     audit.record(
         host_id,
         actor,

@@ -77,6 +77,10 @@ class Subject(NamedTuple):
         return cls("organization", str(organization_id))
 
     @classmethod
+    def invitation(cls, invitation_id: uuid.UUID) -> Subject:
+        return cls("invitation", str(invitation_id))
+
+    @classmethod
     def user(cls, user_id: uuid.UUID) -> Subject:
         return cls("user", str(user_id))
 

@@ -203,7 +203,7 @@ def create_invitation(
     except ValidationError as error:
         problem = error.errors(include_url=False)[0]
         raise CommandFailed(f"--{problem['loc'][0]}: {problem['msg']}.".replace("_", "-")) from None
-    invitation = invitations.create_invitation(parse_id(host, "--host"), data)
+    invitation = invitations.create_invitation(parse_id(host, "--host"), data, actor=Actor.cli())
     click.echo(
         json.dumps(
             {

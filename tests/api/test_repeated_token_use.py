@@ -4,7 +4,6 @@ import time
 
 import pytest
 
-from app import api_clients
 from tests.conftest import error_codes
 
 
@@ -34,7 +33,7 @@ def test_a_token_accepted_before_is_refused_once_it_has_expired(
 
 
 def test_a_token_accepted_before_is_refused_once_its_client_is_revoked(
-    app, api, make_client, client, host_and_guest
+    api, make_client, client, runner, host_and_guest
 ):
     """Does revoking a client stop its token at once, even one used a moment ago?"""
     host, guest = host_and_guest
@@ -42,8 +41,7 @@ def test_a_token_accepted_before_is_refused_once_its_client_is_revoked(
     token = client.post("/oauth2/token", json=credentials.__dict__).json["access_token"]
     path = f"/v1/guest-connections/{guest}"
     assert api.get(path, token=token, requester=host).status_code == 200
-    with app.app_context():
-        api_clients.revoke_api_client(credentials.client_id)
+    assert runner.invoke(args=["api-clients", "revoke", credentials.client_id]).exit_code == 0
 
     response = api.get(path, token=token, requester=host)
 

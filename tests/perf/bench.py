@@ -512,13 +512,14 @@ def wrk(target: Target, port: int, concurrency: int, duration: int) -> dict:
 def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str:
     workers = os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count() or 1)
     threads = os.environ.get("GUNICORN_THREADS") or "4"
+    guests = f"{args.guests:,}".replace(",", " ")
     lines = [
         "# Benchmark results",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · commit {git_commit()} · {cpu_name()}, "
         f"{os.cpu_count()} cores · gunicorn {workers} workers × {threads} threads "
         f"(app/gunicorn_conf.py) · wrk 1 thread, {args.duration} s per point · "
-        f"{args.guests:_} guests on one host · run took {elapsed / 60:.1f} min".replace("_", " "),
+        f"{guests} guests on one host · run took {elapsed / 60:.1f} min",
         "",
         f"Load average of the machine (shared with other work) at the end: {load_average()}.",
         "",

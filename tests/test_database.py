@@ -42,7 +42,10 @@ def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(
     assert response.status_code == 200
 
     with app.app_context():
-        autocommit = db.session.connection().connection.dbapi_connection.autocommit
         db.session.remove()
+        pooled = [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]
+        autocommit = [connection.driver_connection.autocommit for connection in pooled]
+        for connection in pooled:
+            connection.close()
 
-    assert autocommit is False
+    assert autocommit and not any(autocommit)

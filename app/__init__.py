@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ROOT, load_config
-from app.extensions import csrf, db, migrate
+from app.extensions import csrf, db, limiter, migrate
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,6 +32,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Rate limits count per client IP: behind proxies, take it from X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

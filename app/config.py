@@ -24,8 +24,16 @@ STRING_SETTINGS = (
     "TOKEN_ISSUER",
     "TOKEN_AUDIENCE",
     "PUBLIC_URL",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
+    "TOKEN_RATE_LIMIT",
+    "SIGNIN_RATE_LIMIT",
 )
-INTEGER_SETTINGS = ("TOKEN_TTL_SECONDS", "MAX_CONTENT_LENGTH")
+INTEGER_SETTINGS = (
+    "TOKEN_TTL_SECONDS",
+    "MAX_CONTENT_LENGTH",
+    "PROXY_FIX_X_FOR",
+)
 
 DEFAULTS: dict[str, Any] = {
     # "development" (the default, for a laptop), "production" or "testing".
@@ -41,6 +49,14 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_AUDIENCE": "guest-connections-api",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # Rate limits per client IP, in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI
+    # (memory:// counts per process; redis://host:6379/0 shares the counts between servers).
+    "TOKEN_RATE_LIMIT": "30 per minute",
+    "SIGNIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "guest-connections",
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none of it).
+    "PROXY_FIX_X_FOR": 0,
 }
 
 

@@ -7,11 +7,13 @@ import logging
 import uuid
 
 from flask import Flask, Response, g, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError, ServiceUnavailable
 from app.extensions import db
+from app.rate_limits import retry_after_seconds
 from app.schemas import ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ def wants_json() -> bool:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
@@ -52,6 +55,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers = dict(error.get_headers())
     headers.pop("Content-Type", None)
     return _render(status, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
+
+
+def handle_rate_limited(error: RateLimitExceeded) -> Response:
+    log.warning("rate limit %s exceeded [request %s]", error.limit.limit, _request_id())
+    code, kind, message = HTTP_CODES[429]
+    headers = {"Retry-After": str(retry_after_seconds())}
+    return _render(429, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
 
 
 def handle_database_unavailable(error: DBAPIError) -> Response:

@@ -1,6 +1,8 @@
 """Extensions, created unbound; create_app() binds each to the app."""
 
 from authlib.integrations.flask_client import OAuth
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 oauth = OAuth()
 csrf = CSRFProtect()
+# Counted per client IP (behind a proxy, set PROXY_FIX_X_FOR so the IP is the client's). The
+# limits themselves are in app/rate_limits.py. If the shared storage (Redis) fails, each process
+# counts in memory rather than refusing every request or answering 500.
+limiter = Limiter(
+    get_remote_address,
+    headers_enabled=False,  # Retry-After is set by the 429 handler, never 0
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+)

@@ -12,6 +12,7 @@ from app.api.endpoints import UnsupportedMediaType, validation_problems
 from app.errors import AppError, InvalidClientCredentials, ValidationFailed
 from app.extensions import csrf, db
 from app.models import ApiClient
+from app.rate_limits import token_rate_limit
 from app.schemas import Schema, TokenRequest, TokenResponse
 from app.tokens import client_secret_matches, issue_access_token, public_jwks
 
@@ -46,6 +47,7 @@ class OAuthError(AppError):
 
 @bp.post("/oauth2/token")
 @csrf.exempt
+@token_rate_limit
 def token() -> Response:
     """Exchange an API client's credentials for a short-lived JWT."""
     client_id, client_secret = _client_credentials()

@@ -105,6 +105,11 @@ def _derive(app: Flask) -> None:
         config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     if is_production and len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    if is_production and not config["OIDC_ISSUER"]:
+        raise ConfigError(
+            "OIDC_ISSUER must be set in production (the URL of your OpenID Connect provider); "
+            "the development sign-in provider is never used there."
+        )
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = is_production

@@ -32,6 +32,7 @@ STRING_SETTINGS = (
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "MAX_CONTENT_LENGTH",
+    "SIGNING_KEY_CACHE_SECONDS",
     "PROXY_FIX_X_FOR",
 )
 
@@ -49,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_AUDIENCE": "guest-connections-api",
     "PUBLIC_URL": None,
     "MAX_CONTENT_LENGTH": 64 * 1024,
+    # How long a process trusts its cached signing keys before reading them again: after
+    # `flask keys rotate`, every app server signs with the new key within this time.
+    "SIGNING_KEY_CACHE_SECONDS": 60,
     # Rate limits per client IP, in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI
     # (memory:// counts per process; redis://host:6379/0 shares the counts between servers).
     "TOKEN_RATE_LIMIT": "30 per minute",

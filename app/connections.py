@@ -9,6 +9,7 @@ import math
 import uuid
 
 from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app import schemas
@@ -188,7 +189,7 @@ def add_guest_connection(
         )
     )
     if exists is not None:
-        raise Conflict("These organizations are already connected.", code="already_connected")
+        raise _already_connected()
     now = utcnow()
     connection = GuestConnection(
         host_organization_id=host_id,
@@ -204,5 +205,14 @@ def add_guest_connection(
         updated_at=now,
     )
     db.session.add(connection)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another request connected the same pair between our check and our insert.
+        db.session.rollback()
+        raise _already_connected() from None
     return connection
+
+
+def _already_connected() -> Conflict:
+    return Conflict("These organizations are already connected.", code="already_connected")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import api_clients, connections, organizations, seed, tokens
 from app.errors import AppError
@@ -36,6 +37,11 @@ def reports_errors(command: Callable) -> Callable:
         except AppError as error:
             db.session.rollback()
             raise CommandFailed(error.message) from None
+        except (OperationalError, InterfaceError) as error:
+            db.session.rollback()
+            raise CommandFailed(
+                f"The database is unreachable; nothing was changed ({str(error.orig).strip()})."
+            ) from None
 
     return run
 

@@ -126,7 +126,14 @@ def _engine_options(url: str) -> dict[str, Any]:
         # Several gunicorn threads share the file; wait for a lock rather than fail at once.
         return {"connect_args": {"timeout": 15}}
     # Drop connections the server closed (restart, failover) instead of failing one request.
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    # A server that does not answer fails a request in seconds (503), not after minutes.
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def _development_secret(instance: Path) -> str:

@@ -8,7 +8,8 @@ import uuid
 
 from flask import Flask, Response, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError, ServiceUnavailable
@@ -39,7 +40,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(RateLimitExceeded, handle_rate_limited)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
 
@@ -64,14 +66,29 @@ def handle_rate_limited(error: RateLimitExceeded) -> Response:
     return _render(429, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
 
 
-def handle_database_unavailable(error: DBAPIError) -> Response:
-    db.session.rollback()
-    log.error("database unavailable [request %s]: %s", _request_id(), error.orig)
+def is_database_unavailable(error: Exception) -> bool:
+    """Tell whether a database error means "cannot reach it" rather than a bug in a query."""
+    if isinstance(error, PoolTimeout | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def handle_database_error(error: DBAPIError) -> Response:
+    if is_database_unavailable(error):
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
+
+
+def handle_database_unavailable(error: Exception) -> Response:
+    _rollback_quietly()
+    # The driver's message only: the statement and its parameters may hold secrets.
+    reason = getattr(error, "orig", None) or type(error).__name__
+    log.error("database unavailable [request %s]: %s", _request_id(), str(reason).strip())
     return handle_app_error(ServiceUnavailable())
 
 
 def handle_unexpected(error: Exception) -> Response:
-    db.session.rollback()
+    _rollback_quietly()
     log.exception("unhandled error [request %s]", _request_id())
     message = f"Something went wrong on our side (reference {_request_id()}). Please try again."
     return _render(
@@ -96,6 +113,14 @@ def _render(
         response = Response(html, status=status, mimetype="text/html")
     response.headers.update(headers)
     return response
+
+
+def _rollback_quietly() -> None:
+    """Undo the request's partial writes; a dead connection must not turn a 503 into a 500."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: S110 - the original error is the one worth reporting
+        pass
 
 
 def _request_id() -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 
 from flask import Flask, Response, g, render_template, request
@@ -125,5 +126,7 @@ def _rollback_quietly() -> None:
 
 def _request_id() -> str:
     if "request_id" not in g:
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex[:16]
+        # Only characters that cannot forge a log line or break the HTML page.
+        given = re.sub(r"[^A-Za-z0-9._-]", "", request.headers.get("X-Request-ID", ""))[:64]
+        g.request_id = given or uuid.uuid4().hex[:16]
     return g.request_id

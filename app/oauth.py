@@ -103,7 +103,9 @@ def _client_credentials() -> tuple[str, str]:
     client_secret = basic.password if basic else form.client_secret
     if not client_id or not client_secret:
         raise InvalidClientCredentials()
-    return client_id, client_secret
+    # HTTP Basic credentials bypassed the form's schema: hold them to the same rules.
+    checked = _validated(TokenRequest, {"client_id": client_id, "client_secret": client_secret})
+    return checked.client_id, checked.client_secret
 
 
 def _validated(model: type[SchemaT], data: object) -> SchemaT:

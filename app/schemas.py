@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 
 from app.models import ActionType, ConnectionStatus
@@ -35,8 +36,17 @@ Timestamp = Annotated[
 ]
 
 
+def refuse_nul(value: Any) -> Any:
+    """Refuse text holding NUL: PostgreSQL can neither store nor compare it."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain the NUL character")
+    return value
+
+
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -142,6 +152,7 @@ class GuestConnectionQuery(BaseModel):
     parent_organization_id: uuid.UUID | None = Field(
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
+    _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
     order_by: GuestConnectionOrder = GuestConnectionOrder.GUEST_NAME
     order_dir: OrderDirection = OrderDirection.ASC
     limit: int = Field(default=10, ge=1, le=100)

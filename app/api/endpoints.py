@@ -164,6 +164,8 @@ def validation_problems(error: ValidationError, source: str) -> list[dict[str, A
 
 
 def _sentence(message: str) -> str:
+    # pydantic quotes the offending input; never echo control characters back.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."
 

@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import request_limits
 from app.config import ROOT, load_config
 from app.extensions import csrf, db, limiter, migrate
 
@@ -25,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
-    app.json.sort_keys = False  # keep the contract's field order
+    request_limits.init_app(app)
 
     db.init_app(app)
     migrate.init_app(

@@ -122,12 +122,14 @@ def _derive(app: Flask) -> None:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
+    # Errors never carry the statement's parameters into logs: they can hold secrets.
     if url.startswith("sqlite"):
         # Several gunicorn threads share the file; wait for a lock rather than fail at once.
-        return {"connect_args": {"timeout": 15}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 15}}
     # Drop connections the server closed (restart, failover) instead of failing one request.
     # A server that does not answer fails a request in seconds (503), not after minutes.
     return {
+        "hide_parameters": True,
         "pool_pre_ping": True,
         "pool_size": 10,
         "max_overflow": 10,

@@ -1,0 +1,171 @@
+"""Two app servers (gunicorn) on one PostgreSQL and one Redis behave as one service.
+
+A token from one verifies on the other, rate-limit counts are shared, and a key rotated once is
+used by both. Browser sessions across servers are tested with the web pages (signed cookies
+with the shared SECRET_KEY).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+from joserfc import jws
+
+from tests.security.test_database_faults import requires_postgres
+
+pytestmark = requires_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PORTS = (5510, 5511)
+REDIS_URI = "redis://127.0.0.1:6379/7"
+
+
+def redis_available() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URI, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def server_env(tmp_path) -> dict[str, str]:
+    if not redis_available():
+        pytest.skip("needs Redis at 127.0.0.1:6379")
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
+        "SECRET_KEY": "scale-out-test-secret-" + "k" * 32,
+        "OIDC_ISSUER": "https://login.example.test",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "RATELIMIT_STORAGE_URI": REDIS_URI,
+        "RATELIMIT_KEY_PREFIX": f"test-security-{uuid.uuid4().hex}",
+        "TOKEN_RATE_LIMIT": "6 per hour",  # an hour: no window boundary falls inside the test
+        # Read the keys on every request, so a rotation shows at once (the cache period itself
+        # is tested in test_key_rotation.py with a fake clock).
+        "SIGNING_KEY_CACHE_SECONDS": "0",
+        "FLASK_APP": "app",
+    }
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen, log: Path) -> None:
+    for _ in range(150):
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited:\n{log.read_text()}")
+        try:
+            if requests.get(f"{base_url}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass  # not listening yet, or the worker is still importing the app
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer on {base_url}:\n{log.read_text()}")
+
+
+@contextmanager
+def gunicorn(port: int, env: dict[str, str], log: Path) -> Iterator[str]:
+    """Serve the app with gunicorn on a port of ours; yield its base URL; stop it afterwards."""
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "2",
+                "--no-control-socket",  # its default path is shared by every gunicorn
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until_serving(base_url, process, log)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture
+def servers(server_env, tmp_path) -> Iterator[list[str]]:
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(gunicorn(port, server_env, tmp_path / f"gunicorn-{port}.log"))
+            for port in PORTS
+        ]
+
+
+def token_from(base_url: str, credentials: dict) -> requests.Response:
+    return requests.post(f"{base_url}/oauth2/token", json=credentials, timeout=10)
+
+
+def kid_of(token: str) -> str:
+    return jws.extract_compact(token.encode()).protected["kid"]
+
+
+def get_guest(base_url: str, token: str, host, guest) -> requests.Response:
+    return requests.get(
+        f"{base_url}/v1/guest-connections/{guest}",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Requester-Organization-ID": str(host),
+            "Target-Organization-ID": str(host),
+        },
+        timeout=10,
+    )
+
+
+def test_two_servers_act_as_one(servers, server_env, make_org, make_connection, make_client):
+    """Tokens cross servers, one rotation reaches both, and rate limits count across both?"""
+    server_a, server_b = servers
+    host, guest = make_org("Host"), make_org("Guest")
+    make_connection(host, guest)
+    credentials = make_client(host).__dict__
+
+    # Token requests 1 and 2 (of 6 allowed per hour): a token from A verifies on B and back.
+    token_a = token_from(server_a, credentials).json()["access_token"]
+    token_b = token_from(server_b, credentials).json()["access_token"]
+    assert get_guest(server_b, token_a, host, guest).status_code == 200
+    assert get_guest(server_a, token_b, host, guest).status_code == 200
+    assert kid_of(token_a) == kid_of(token_b)
+
+    # One rotation, run once as an operator would; requests 3 and 4 are signed with the new key.
+    rotated = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [str(BIN / "flask"), "keys", "rotate"],
+        cwd=ROOT,
+        env=server_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    new_kid = json.loads(rotated.stdout.strip().splitlines()[-1])["kid"]
+    assert kid_of(token_from(server_a, credentials).json()["access_token"]) == new_kid
+    assert kid_of(token_from(server_b, credentials).json()["access_token"]) == new_kid
+    assert get_guest(server_b, token_a, host, guest).status_code == 200  # old tokens still work
+
+    # Requests 5 and 6 pass; the 7th is refused on A although A itself saw only 4 requests.
+    assert token_from(server_a, credentials).status_code == 200
+    assert token_from(server_b, credentials).status_code == 200
+    refused_a = token_from(server_a, credentials)
+    refused_b = token_from(server_b, credentials)
+    assert refused_a.status_code == refused_b.status_code == 429
+    assert refused_a.json()["detail"][0]["code"] == "rate_limited"
+    assert int(refused_a.headers["Retry-After"]) >= 1

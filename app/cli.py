@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import math
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import api_clients, connections, organizations, seed, tokens
@@ -163,6 +164,7 @@ def rotate_keys() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @reports_errors
 def seed_demo() -> None:
     """Create the demo organizations, guests and users (again safely: it is idempotent)."""
@@ -170,6 +172,7 @@ def seed_demo() -> None:
 
 
 @click.command("seed-scale")
+@with_appcontext
 @click.option("--host", required=True)
 @click.option("--count", type=click.IntRange(1, 2_000_000), required=True)
 @reports_errors
@@ -177,9 +180,7 @@ def seed_scale(host: str, count: int) -> None:
     """Add COUNT generated guests to a host, for load tests."""
     host_id = parse_id(host, "--host")
     organizations.get_organization(host_id)
-    with click.progressbar(
-        length=count, label="Adding guests", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=count, label="Adding guests", file=sys.stderr) as bar:
         seed.seed_scale(host_id, count, progress=bar.update)
     click.echo(json.dumps({"host_organization_id": str(host_id), "guests_added": count}))
 

@@ -34,9 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
-    if app.config["PROXY_FIX_X_FOR"]:
-        # Rate limits count per client IP: behind proxies, take it from X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Behind proxies, the client's IP (rate limits) and scheme (HTTPS: secure cookies,
+        # HSTS, external URLs) come from the X-Forwarded-For and -Proto headers they set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -33,7 +33,7 @@ INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "MAX_CONTENT_LENGTH",
     "SIGNING_KEY_CACHE_SECONDS",
-    "PROXY_FIX_X_FOR",
+    "TRUSTED_PROXIES",
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -59,8 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "SIGNIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "guest-connections",
-    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none of it).
-    "PROXY_FIX_X_FOR": 0,
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
+    "TRUSTED_PROXIES": 0,
 }
 
 

@@ -29,7 +29,7 @@ migrate = Migrate()
 login_manager = LoginManager()
 oauth = OAuth()
 csrf = CSRFProtect()
-# Counted per client IP (behind a proxy, set PROXY_FIX_X_FOR so the IP is the client's). The
+# Counted per client IP (behind a proxy, set TRUSTED_PROXIES so the IP is the client's). The
 # limits themselves are in app/rate_limits.py. If the shared storage (Redis) fails, each process
 # counts in memory rather than refusing every request or answering 500.
 limiter = Limiter(

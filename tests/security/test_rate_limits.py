@@ -2,6 +2,9 @@
 
 import pytest
 
+from app import create_app
+from app.extensions import db
+from tests import conftest
 from tests.conftest import error_codes
 
 
@@ -55,3 +58,50 @@ def test_other_endpoints_are_not_limited(client, low_token_limit):
         post_token(client, {"client_id": "x", "client_secret": "y"})
     assert client.get("/healthz").status_code == 200
     assert client.get("/.well-known/jwks.json").status_code == 200
+
+
+def test_a_forged_forwarded_for_does_not_reset_the_count(
+    client, make_org, make_client, low_token_limit
+):
+    """Without trusted proxies, can a client get a fresh allowance by sending X-Forwarded-For?"""
+    good = make_client(make_org()).__dict__
+    for _ in range(3):
+        post_token(client, good)
+    response = client.post(
+        "/oauth2/token",
+        json=good,
+        headers={"X-Forwarded-For": "192.0.2.99"},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert response.status_code == 429
+
+
+def test_behind_a_trusted_proxy_clients_are_counted_apart(app, tmp_path, make_org, make_client):
+    """With TRUSTED_PROXIES=1, do two clients behind one proxy each get their own allowance?"""
+    proxied = create_app(
+        conftest.test_config(
+            tmp_path,
+            DATABASE_URL=app.config["DATABASE_URL"],
+            TRUSTED_PROXIES=1,
+            TOKEN_RATE_LIMIT="2 per minute",
+        )
+    )
+    good = make_client(make_org()).__dict__
+    client = proxied.test_client()
+
+    def via_proxy(client_ip: str) -> int:
+        return client.post(
+            "/oauth2/token",
+            json=good,
+            headers={"X-Forwarded-For": client_ip},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        ).status_code
+
+    try:
+        first = [via_proxy("192.0.2.1") for _ in range(3)]
+        second = via_proxy("192.0.2.2")
+    finally:
+        with proxied.app_context():
+            db.engine.dispose()
+    assert first == [200, 200, 429]
+    assert second == 200

@@ -87,7 +87,7 @@ def api_endpoint(
         if not_found:
             errors.append(404)
         if body is not None:
-            errors.append(415)
+            errors.extend([413, 415])
         endpoint = Endpoint(
             method=method,
             rule=blueprint.url_prefix + rule if blueprint.url_prefix else rule,

@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         with app.app_context():
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
-    from app import api, health, oauth
+    from app import api, health, oauth, security_headers, web
     from app.api.openapi import docs_bp
     from app.cli import register_commands
     from app.error_pages import register_error_handlers
@@ -52,6 +52,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(docs_bp)
     csrf.exempt(api.bp)
+    web.init_app(app)
+    security_headers.init_app(app)
     register_error_handlers(app)
     register_commands(app)
     return app

@@ -186,7 +186,10 @@ def seed_scale(host: str, count: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from app.devserver import dev
+
     for command in (
+        dev,
         orgs_cli,
         members_cli,
         connections_cli,

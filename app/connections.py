@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.exc import IntegrityError
@@ -133,6 +134,76 @@ def _list_order(query: schemas.GuestConnectionQuery) -> list:
     # Empty values last in both directions, the same on every database; guest id breaks ties
     # so that pages never overlap or skip.
     return [ordered.nulls_last(), GuestConnection.guest_organization_id.asc()]
+
+
+@dataclass(frozen=True)
+class GuestCounts:
+    """How many guest connections a host has, by status and archive state."""
+
+    total: int = 0
+    connected: int = 0
+    disconnected: int = 0
+    archived: int = 0
+
+
+def count_guest_connections(host_id: uuid.UUID) -> GuestCounts:
+    """Return the host's guest connection counts (one grouped query)."""
+    rows = db.session.execute(
+        db.select(GuestConnection.status, GuestConnection.archived, func.count())
+        .where(GuestConnection.host_organization_id == host_id)
+        .group_by(GuestConnection.status, GuestConnection.archived)
+    ).all()
+    counts = {"total": 0, "connected": 0, "disconnected": 0, "archived": 0}
+    for status, archived, number in rows:
+        counts["total"] += number
+        counts[ConnectionStatus(status).value] += number
+        if archived:
+            counts["archived"] += number
+    return GuestCounts(**counts)
+
+
+@dataclass(frozen=True)
+class GuestSummary:
+    guest_organization_id: uuid.UUID
+    guest_name: str
+
+
+@dataclass(frozen=True)
+class ParentAtHost:
+    """A parent organization as the host sees it: is it a guest too, and its other guests here."""
+
+    parent_is_guest: bool
+    subsidiaries: list[GuestSummary]
+    more_subsidiaries: bool  # there are more than listed
+
+
+def parent_at_host(
+    host_id: uuid.UUID, parent_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 20
+) -> ParentAtHost:
+    """Return whether the parent is also the host's guest, and its other subsidiaries there.
+
+    One query: the host's connections whose guest is the parent or whose parent (as shown,
+    by the one rule) is the parent, except the guest being viewed.
+    """
+    rows = db.session.execute(
+        db.select(GuestConnection.guest_organization_id, Guest.name)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id != guest_id,
+            (effective_parent_id == parent_id)
+            | (GuestConnection.guest_organization_id == parent_id),
+        )
+        .order_by(
+            (GuestConnection.guest_organization_id == parent_id).desc(),
+            Guest.name,
+            GuestConnection.guest_organization_id,
+        )
+        .limit(limit + 2)  # the parent itself, and one more than shown tells "there are more"
+    ).all()
+    parent_is_guest = bool(rows) and rows[0][0] == parent_id
+    others = [GuestSummary(row[0], row[1]) for row in rows if row[0] != parent_id]
+    return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)
 
 
 def set_archived(

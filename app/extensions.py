@@ -1,6 +1,5 @@
 """Extensions, created unbound; create_app() binds each to the app."""
 
-from authlib.integrations.flask_client import OAuth
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,7 +26,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
-oauth = OAuth()
 csrf = CSRFProtect()
 # Counted per client IP (behind a proxy, set TRUSTED_PROXIES so the IP is the client's). The
 # limits themselves are in app/rate_limits.py. If the shared storage (Redis) fails, each process

@@ -1,0 +1,80 @@
+"""Jinja filters and globals shared by the pages: times, scores, labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from app.schemas import format_timestamp
+
+# The score picture's scale. Scores above it still show their number; the picture is full.
+SCORE_SCALE = 100.0
+# Bands of the scale, lowest first: (upper bound, name shown, CSS modifier).
+SCORE_BANDS = ((40.0, "Low", "low"), (70.0, "Medium", "medium"), (float("inf"), "High", "high"))
+
+ACTION_LABELS = {"analytics_request": "Analytics requested"}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        relative_time=relative_time,
+        exact_time=exact_time,
+        iso_time=format_timestamp,
+        score_text=score_text,
+        action_label=action_label,
+    )
+    app.jinja_env.globals.update(
+        score_percent=score_percent, score_band=score_band, SCORE_SCALE=SCORE_SCALE
+    )
+
+
+def relative_time(value: datetime, now: datetime | None = None) -> str:
+    """Return e.g. "3 days ago", "in 2 hours", "just now"."""
+    seconds = ((now or datetime.now(UTC)) - value).total_seconds()
+    future = seconds < 0
+    seconds = abs(seconds)
+    if seconds < 45:
+        return "just now"
+    for unit, size in (
+        ("year", 365 * 86400),
+        ("month", 30 * 86400),
+        ("week", 7 * 86400),
+        ("day", 86400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
+        if seconds >= size:
+            count = round(seconds / size) if size < 86400 else int(seconds // size)
+            phrase = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"in {phrase}" if future else f"{phrase} ago"
+    return "in 1 minute" if future else "1 minute ago"
+
+
+def exact_time(value: datetime) -> str:
+    """Return e.g. "12 Dec 2025, 10:30 UTC"."""
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def score_text(score: float) -> str:
+    """Return the score as people read it: 87.5, or 88 when it is whole."""
+    return f"{score:.0f}" if float(score).is_integer() else f"{score:.1f}"
+
+
+def score_percent(score: float) -> float:
+    """Return how much of the picture the score fills, 0 to 100."""
+    return round(max(0.0, min(score, SCORE_SCALE)) / SCORE_SCALE * 100, 1)
+
+
+def score_band(score: float) -> tuple[str, str]:
+    """Return the band's name and CSS modifier for a score."""
+    for upper, name, modifier in SCORE_BANDS:
+        if score < upper:
+            return name, modifier
+    return SCORE_BANDS[-1][1], SCORE_BANDS[-1][2]
+
+
+def action_label(action: str | None) -> str:
+    if action is None:
+        return "None"
+    return ACTION_LABELS.get(str(action), str(action).replace("_", " ").capitalize())

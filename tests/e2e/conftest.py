@@ -1,0 +1,89 @@
+"""Real-browser fixtures: a live server of the app, the sign-in provider, headless Chromium.
+
+Chromium is Debian's (package `chromium`, found on the PATH); without it these tests skip.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.oidc_provider import ProviderHandle, oidc_provider  # noqa: F401
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("no chromium on the PATH (Debian package `chromium`; .ci/run installs it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask, oidc_provider: ProviderHandle) -> Iterator[str]:  # noqa: F811
+    """Serve the test app on 127.0.0.1 in a thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no cookies) and page; CSP violations are collected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    # Hermetic: only our server and the provider answer (the provider's form links a CDN style).
+    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])"), _abort)
+    new_page = context.new_page()
+    new_page.csp_violations = []
+    new_page.on(
+        "console",
+        lambda message: (
+            new_page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield new_page
+    context.close()
+
+
+def _abort(route) -> None:
+    route.abort()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

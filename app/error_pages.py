@@ -9,12 +9,13 @@ import uuid
 
 from flask import Flask, Response, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.errors import AppError, ServiceUnavailable
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.rate_limits import retry_after_seconds
 from app.schemas import ErrorBody, ErrorDetail
 
@@ -82,6 +83,10 @@ def handle_database_error(error: DBAPIError) -> Response:
 
 def handle_database_unavailable(error: Exception) -> Response:
     _rollback_quietly()
+    if "_login_user" not in g:
+        # The page's layout would load the signed-in user from the database that just failed;
+        # show the outage page as to a signed-out visitor instead.
+        g._login_user = login_manager.anonymous_user()
     # The driver's message only: the statement and its parameters may hold secrets.
     reason = getattr(error, "orig", None) or type(error).__name__
     log.error("database unavailable [request %s]: %s", _request_id(), str(reason).strip())
@@ -108,12 +113,25 @@ def _render(
             body["error"] = oauth_error
         response = Response(json.dumps(body), status=status, mimetype="application/json")
     else:
-        html = render_template(
-            "errors/error.html", status=status, message=details[0]["msg"], request_id=_request_id()
-        )
-        response = Response(html, status=status, mimetype="text/html")
+        response = Response(_error_page(status, details[0]["msg"]), status=status)
+        response.mimetype = "text/html"
     response.headers.update(headers)
     return response
+
+
+def _error_page(status: int, message: str) -> str:
+    try:
+        return render_template(
+            "errors/error.html", status=status, message=message, request_id=_request_id()
+        )
+    except Exception:
+        # The error page itself failed (its layout needs something that is broken): a bare
+        # page still says what happened, and never shows the exception.
+        log.exception("error page failed [request %s]", _request_id())
+        return (
+            f"<!doctype html><title>{status}</title><h1>{status}</h1>"
+            f"<p>{escape(message)}</p><p>Reference: {_request_id()}</p>"
+        )
 
 
 def _rollback_quietly() -> None:

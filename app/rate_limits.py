@@ -26,8 +26,9 @@ def _setting(name: str) -> Callable[[], str]:
     return lambda: current_app.config[name]
 
 
-token_rate_limit = limiter.shared_limit(_setting("TOKEN_RATE_LIMIT"), scope="token")
-signin_rate_limit = limiter.shared_limit(_setting("SIGNIN_RATE_LIMIT"), scope="signin")
+token_rate_limit = limiter.limit(_setting("TOKEN_RATE_LIMIT"))
+# Each view it decorates counts on its own: starting sign-in, and coming back from the provider.
+signin_rate_limit = limiter.limit(_setting("SIGNIN_RATE_LIMIT"))
 
 
 def retry_after_seconds() -> int:

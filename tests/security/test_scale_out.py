@@ -1,8 +1,7 @@
 """Two app servers (gunicorn) on one PostgreSQL and one Redis behave as one service.
 
-A token from one verifies on the other, rate-limit counts are shared, and a key rotated once is
-used by both. Browser sessions across servers are tested with the web pages (signed cookies
-with the shared SECRET_KEY).
+A token from one verifies on the other, a browser signed in on one is signed in on the other,
+rate-limit counts are shared, and a key rotated once is used by both.
 """
 
 from __future__ import annotations
@@ -21,7 +20,9 @@ import pytest
 import requests
 from joserfc import jws
 
+from tests.oidc_provider import ProviderHandle, oidc_provider  # noqa: F401
 from tests.security.test_database_faults import requires_postgres
+from tests.web.conftest import CSRF
 
 pytestmark = requires_postgres
 
@@ -41,7 +42,7 @@ def redis_available() -> bool:
 
 
 @pytest.fixture
-def server_env(tmp_path) -> dict[str, str]:
+def server_env(tmp_path, oidc_provider) -> dict[str, str]:  # noqa: F811
     if not redis_available():
         pytest.skip("needs Redis at 127.0.0.1:6379")
     return {
@@ -49,7 +50,8 @@ def server_env(tmp_path) -> dict[str, str]:
         "APP_ENV": "production",
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
         "SECRET_KEY": "scale-out-test-secret-" + "k" * 32,
-        "OIDC_ISSUER": "https://login.example.test",
+        "OIDC_ISSUER": oidc_provider.issuer,
+        "OIDC_CLIENT_SECRET": "test-client-secret",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": REDIS_URI,
         "RATELIMIT_KEY_PREFIX": f"test-security-{uuid.uuid4().hex}",
@@ -169,3 +171,61 @@ def test_two_servers_act_as_one(servers, server_env, make_org, make_connection, 
     assert refused_a.status_code == refused_b.status_code == 429
     assert refused_a.json()["detail"][0]["code"] == "rate_limited"
     assert int(refused_a.headers["Retry-After"]) >= 1
+
+
+def session_cookie(response: requests.Response) -> str:
+    # Read by hand: the production cookie is Secure, which requests would not send over http.
+    return response.cookies["session"]
+
+
+def sign_in_on(base_url: str, provider: ProviderHandle, sub: str) -> str:
+    """Sign in through the real flow on one server; return the session cookie it set."""
+    page = requests.get(f"{base_url}/sign-in", timeout=10)
+    cookie = session_cookie(page)
+    started = requests.post(
+        f"{base_url}/sign-in",
+        data={"csrf_token": CSRF.search(page.text).group(1)},
+        cookies={"session": cookie},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert started.status_code == 302, started.text
+    back = provider.approve(started.headers["Location"], sub)
+    assert back.startswith(f"{base_url}/auth/callback"), back
+    finished = requests.get(
+        back,
+        cookies={"session": session_cookie(started)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert finished.status_code == 302, finished.text
+    return session_cookie(finished)
+
+
+def test_a_browser_signed_in_on_one_server_is_signed_in_on_both(
+    servers,
+    oidc_provider,  # noqa: F811
+    make_org,
+    make_member,
+    make_connection,
+):
+    """Can a load balancer send a signed-in person's requests to either server?"""
+    server_a, server_b = servers
+    host, guest = make_org("Northwind Supplies"), make_org("Alder Foods")
+    make_connection(host, guest)
+    make_member(host, "nora@northwind.example", role="admin")
+    oidc_provider.set_person(
+        "sub-nora-scale", {"email": "nora@northwind.example", "email_verified": True}
+    )
+
+    cookie = sign_in_on(server_a, oidc_provider, "sub-nora-scale")
+
+    for base_url in (server_a, server_b):
+        page = requests.get(
+            f"{base_url}/orgs/{host}/guest-connections",
+            cookies={"session": cookie},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert page.status_code == 200, (base_url, page.status_code)
+        assert "Alder Foods" in page.text

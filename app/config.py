@@ -109,6 +109,12 @@ def _derive(app: Flask) -> None:
         config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     if is_production and len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    if is_production and len(set(config["SECRET_KEY"])) < 10:
+        # "xxxx…" or "aaaa…1234": long enough, yet a placeholder anyone could guess.
+        raise ConfigError(
+            "SECRET_KEY looks like a placeholder; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     if is_production and not config["OIDC_ISSUER"]:
         raise ConfigError(
             "OIDC_ISSUER must be set in production (the URL of your OpenID Connect provider); "

@@ -5,7 +5,7 @@ import pytest
 from app import create_app
 from app.config import ConfigError
 
-STRONG_SECRET = "x" * 48
+STRONG_SECRET = "kq3V9-ZtLw0pXr8Ye2NbHc7Ud5Mf1Ja4Gs6Qo_Ti"
 
 
 def production(tmp_path, **overrides) -> dict:
@@ -32,6 +32,8 @@ def _no_environment(monkeypatch):
         ({"SECRET_KEY": ""}, "SECRET_KEY must be set in production"),
         ({"SECRET_KEY": "change-me"}, "SECRET_KEY must be at least 32 characters"),
         ({"SECRET_KEY": "dev"}, "SECRET_KEY must be at least 32 characters"),
+        ({"SECRET_KEY": "x" * 64}, "SECRET_KEY looks like a placeholder"),
+        ({"SECRET_KEY": "change-me" * 4}, "SECRET_KEY looks like a placeholder"),
         ({"OIDC_ISSUER": None}, "OIDC_ISSUER must be set in production"),
         ({"OIDC_ISSUER": ""}, "OIDC_ISSUER must be set in production"),
         ({"DATABASE_URL": None}, "DATABASE_URL must be set in production"),

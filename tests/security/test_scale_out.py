@@ -49,7 +49,7 @@ def server_env(tmp_path, oidc_provider) -> dict[str, str]:  # noqa: F811
         **os.environ,
         "APP_ENV": "production",
         "DATABASE_URL": os.environ["TEST_DATABASE_URL"],
-        "SECRET_KEY": "scale-out-test-secret-" + "k" * 32,
+        "SECRET_KEY": "scale-out-test-secret-Vq9Zt2Lw0pXr8Ye3NbHc7Ud5Mf",
         "OIDC_ISSUER": oidc_provider.issuer,
         "OIDC_CLIENT_SECRET": "test-client-secret",
         "INSTANCE_PATH": str(tmp_path / "instance"),

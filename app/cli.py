@@ -8,14 +8,26 @@ import math
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from app import api_clients, connections, organizations, seed, tokens
+from app import (
+    api_clients,
+    connections,
+    invitations,
+    models,
+    organizations,
+    outbox,
+    schemas,
+    seed,
+    tokens,
+)
 from app.errors import AppError
 from app.extensions import db
 from app.models import ConnectionStatus, Role
@@ -75,6 +87,8 @@ members_cli = AppGroup("members", help="People's access to organizations.")
 connections_cli = AppGroup("connections", help="Guest connections.")
 clients_cli = AppGroup("api-clients", help="API clients (credentials for the JSON API).")
 keys_cli = AppGroup("keys", help="The keys that sign API tokens.")
+invitations_cli = AppGroup("invitations", help="Invitations from hosts to guests.")
+outbox_cli = AppGroup("outbox", help="Messages waiting to be sent (e-mail).")
 
 
 @orgs_cli.command("create")
@@ -163,6 +177,49 @@ def rotate_keys() -> None:
     click.echo(json.dumps({"kid": new.kid, "retired": retired}))
 
 
+@invitations_cli.command("create")
+@click.option("--host", required=True)
+@click.option("--email", required=True, help="Whom to invite.")
+@click.option("--days", type=click.IntRange(1, 365), default=14, show_default=True)
+@click.option("--parent", help="The guest's parent organization, recorded on the connection.")
+@click.option("--owner-email", help="The host-side person responsible (default: the host's).")
+@reports_errors
+def create_invitation(
+    host: str, email: str, days: int, parent: str | None, owner_email: str | None
+) -> None:
+    """Invite an e-mail to connect to a host; print the one-time token and link as JSON."""
+    try:
+        data = schemas.GuestInvitationCreate(
+            email=email,
+            expired_at=models.utcnow() + timedelta(days=days),
+            parent_organization_id=parse_id(parent, "--parent"),
+            owner_email=owner_email,
+        )
+    except ValidationError as error:
+        problem = error.errors(include_url=False)[0]
+        raise CommandFailed(f"--{problem['loc'][0]}: {problem['msg']}.".replace("_", "-")) from None
+    invitation = invitations.create_invitation(parse_id(host, "--host"), data)
+    click.echo(
+        json.dumps(
+            {
+                "id": str(invitation.id),
+                "status": invitation.status.value,
+                "invitation_token": invitation.invitation_token,
+                "invitation_url": invitation.invitation_url,
+            }
+        )
+    )
+
+
+@outbox_cli.command("send")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@reports_errors
+def send_outbox(limit: int) -> None:
+    """Send waiting messages over SMTP (needs SMTP_HOST); print how many went and wait."""
+    sent = outbox.send_pending(limit)
+    click.echo(json.dumps({"sent": sent, "waiting": outbox.waiting_count()}))
+
+
 @click.command("seed-demo")
 @with_appcontext
 @reports_errors
@@ -195,6 +252,8 @@ def register_commands(app: Flask) -> None:
         connections_cli,
         clients_cli,
         keys_cli,
+        invitations_cli,
+        outbox_cli,
         seed_demo,
         seed_scale,
     ):

@@ -28,12 +28,18 @@ STRING_SETTINGS = (
     "RATELIMIT_KEY_PREFIX",
     "TOKEN_RATE_LIMIT",
     "SIGNIN_RATE_LIMIT",
+    "SMTP_HOST",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
 )
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "MAX_CONTENT_LENGTH",
     "SIGNING_KEY_CACHE_SECONDS",
     "TRUSTED_PROXIES",
+    "SMTP_PORT",
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -61,6 +67,13 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_KEY_PREFIX": "guest-connections",
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
     "TRUSTED_PROXIES": 0,
+    # The outbox sender (`flask outbox send`) is off until SMTP_HOST is set.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": "false",
+    "MAIL_FROM": "guest-connections@localhost",
 }
 
 

@@ -16,7 +16,14 @@ from sqlalchemy.orm import aliased
 from app import schemas
 from app.errors import Conflict, NotFound
 from app.extensions import db
-from app.models import ConnectionStatus, GuestConnection, Organization, utcnow
+from app.models import (
+    ConnectionStatus,
+    GuestConnection,
+    Organization,
+    ScoreChange,
+    ScoreSource,
+    utcnow,
+)
 from app.organizations import checked_email, get_organization, invalid
 
 Guest = aliased(Organization, name="guest")
@@ -277,11 +284,29 @@ def add_guest_connection(
     )
     db.session.add(connection)
     try:
-        db.session.commit()
+        # The flush meets the unique pair first: the score history and invitations refer to
+        # the connection.
+        db.session.flush()
     except IntegrityError:
         # Another request connected the same pair between our check and our insert.
         db.session.rollback()
         raise _already_connected() from None
+    if total_score is not None:
+        db.session.add(
+            ScoreChange(
+                host_organization_id=host_id,
+                guest_organization_id=guest_id,
+                total_score=total_score,
+                source=ScoreSource.CLI,
+                changed_at=now,
+            )
+        )
+    if status == ConnectionStatus.CONNECTED:
+        # Imported here: the invitations service builds on this module.
+        from app.invitations import mark_accepted_by_system
+
+        mark_accepted_by_system(host_id, guest_id, now)
+    db.session.commit()
     return connection
 
 

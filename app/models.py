@@ -13,12 +13,14 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -73,6 +75,23 @@ class ConnectionStatus(enum.StrEnum):
 
 class ActionType(enum.StrEnum):
     ANALYTICS_REQUEST = "analytics_request"
+
+
+class ActionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RESOLVED = "resolved"
+
+
+class InvitationStatus(enum.StrEnum):
+    SENT = "sent"
+    ACCEPTED_BY_GUEST = "accepted_by_guest"  # the guest used the invitation's token
+    # The connection came about without this invitation's token; see app/invitations.py.
+    ACCEPTED_BY_SYSTEM = "accepted_by_system"
+
+
+class ScoreSource(enum.StrEnum):
+    ANALYTICS = "analytics"  # the guest submitted an analytics result
+    CLI = "cli"  # an operator recorded it with `flask connections add --score`
 
 
 class Role(enum.StrEnum):
@@ -208,3 +227,135 @@ class GuestConnection(db.Model):
 
     host: Mapped[Organization] = relationship(foreign_keys=[host_organization_id])
     guest: Mapped[Organization] = relationship(foreign_keys=[guest_organization_id])
+
+
+class GuestInvitation(db.Model):
+    """A host's invitation to an e-mail address; its token is stored only as a hash."""
+
+    __tablename__ = "guest_invitations"
+    __table_args__ = (
+        CheckConstraint("length(email) BETWEEN 3 AND 100", name="email_length"),
+        CheckConstraint("length(owner_email) BETWEEN 1 AND 100", name="owner_email_length"),
+        CheckConstraint(
+            "(archived AND archived_at IS NOT NULL) OR (NOT archived AND archived_at IS NULL)",
+            name="archived_at_matches",
+        ),
+        CheckConstraint(
+            "(status = 'sent' AND accepted_at IS NULL)"
+            " OR (status <> 'sent' AND accepted_at IS NOT NULL)",
+            name="accepted_at_matches",
+        ),
+        # The host's list filters by host and sorts by these.
+        Index("ix_guest_invitations_host_created", "host_organization_id", "created_at"),
+        Index("ix_guest_invitations_host_email", "host_organization_id", "email"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    host_organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    email: Mapped[str] = mapped_column(String(100))
+    # Becomes the connection's owner_email: the host-side person responsible for this guest.
+    owner_email: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[InvitationStatus] = mapped_column(
+        _enum(InvitationStatus, "invitation_status"), default=InvitationStatus.SENT
+    )
+    expired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_invitation_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_invitation_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The organization that became the guest through this invitation.
+    guest_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    parent_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    archived: Mapped[bool] = mapped_column(default=False)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConnectionAction(db.Model):
+    """Something the host asked of the guest (an analytics request), open until resolved."""
+
+    __tablename__ = "connection_actions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["host_organization_id", "guest_organization_id"],
+            ["guest_connections.host_organization_id", "guest_connections.guest_organization_id"],
+            ondelete="CASCADE",
+        ),
+        # At most one open action of a kind per connection, even under concurrent requests.
+        Index(
+            "uq_connection_actions_one_active",
+            "host_organization_id",
+            "guest_organization_id",
+            "action_type",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+        Index("ix_connection_actions_guest_status", "guest_organization_id", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    host_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    guest_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    action_type: Mapped[ActionType] = mapped_column(_enum(ActionType, "action_type"))
+    status: Mapped[ActionStatus] = mapped_column(
+        _enum(ActionStatus, "action_status"), default=ActionStatus.ACTIVE
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScoreChange(db.Model):
+    """One value the total score of a connection took, kept for its history."""
+
+    __tablename__ = "score_changes"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["host_organization_id", "guest_organization_id"],
+            ["guest_connections.host_organization_id", "guest_connections.guest_organization_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("total_score >= 0", name="score_not_negative"),
+        Index(
+            "ix_score_changes_connection_changed",
+            "host_organization_id",
+            "guest_organization_id",
+            "changed_at",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    host_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    guest_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    total_score: Mapped[float] = mapped_column(Float)
+    source: Mapped[ScoreSource] = mapped_column(_enum(ScoreSource, "score_source"))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutboxMessage(db.Model):
+    """A message to send (an e-mail): written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_unsent", "sent_at", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    host_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    guest_organization_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

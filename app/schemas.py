@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.models import ActionType, ConnectionStatus
+from app.models import ActionStatus, ActionType, ConnectionStatus, InvitationStatus
 
 RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -162,6 +162,277 @@ class GuestConnectionQuery(BaseModel):
 class GuestConnectionList(Schema):
     items: list[GuestConnection]
     total_items: int = Field(ge=0)
+
+
+class Page(BaseModel):
+    """The page of a list: limit and offset."""
+
+    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)
+
+
+# -- host connections (the guest's side) ----------------------------------------------------------
+
+
+class HostConnection(Schema):
+    host_organization_id: uuid.UUID = Field(description="The host organization.")
+    guest_organization_id: uuid.UUID = Field(description="The guest (the target of the call).")
+    host_name: str = Field(min_length=1, max_length=300, description="The host's name.")
+    host_email: str | None = Field(description="The host organization's e-mail.")
+    owner_email: str = Field(
+        min_length=1,
+        max_length=100,
+        description="E-mail of the host-side person responsible for this guest.",
+    )
+    status: ConnectionStatus = Field(description="Current status of the connection.")
+    archived: bool = Field(description="Whether the host archived this connection.")
+    created_at: Timestamp
+    updated_at: Timestamp
+    archived_at: Timestamp | None
+    active_action_type: ActionType | None = Field(description="The open action, if any.")
+    active_action_updated_at: Timestamp | None
+
+
+class HostConnectionSearchField(enum.StrEnum):
+    HOST_NAME = "host_name"
+    HOST_EMAIL = "host_email"
+    OWNER_EMAIL = "owner_email"
+
+
+class HostConnectionOrder(enum.StrEnum):
+    HOST_NAME = "host_name"
+    HOST_EMAIL = "host_email"
+    OWNER_EMAIL = "owner_email"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+    ARCHIVED_AT = "archived_at"
+    ACTIVE_ACTION_UPDATED_AT = "active_action_updated_at"
+
+
+class HostConnectionQuery(Page):
+    """Filters, order and page of the guest's list of its hosts."""
+
+    statuses: list[ConnectionStatus] = Field(
+        default_factory=lambda: list(ConnectionStatus),
+        min_length=1,
+        description="Keep connections with these statuses (repeat the parameter); default both.",
+    )
+    archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
+    search_field: HostConnectionSearchField = HostConnectionSearchField.HOST_NAME
+    search_text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Case-insensitive substring of search_field; % and _ match literally.",
+    )
+    order_by: HostConnectionOrder = HostConnectionOrder.HOST_NAME
+    order_dir: OrderDirection = OrderDirection.ASC
+
+
+class HostConnectionList(Schema):
+    items: list[HostConnection]
+    total_items: int = Field(ge=0)
+
+
+class HostConnectionAccept(Schema):
+    """Accept a host's invitation: the guest (the target) connects to the host."""
+
+    host_organization_id: uuid.UUID = Field(description="The host that sent the invitation.")
+    invitation_token: str = Field(
+        min_length=10,
+        max_length=2000,
+        description="The token of the invitation (from the invitation link); it works once.",
+    )
+
+
+class HostConnectionStatusChange(Schema):
+    status: ConnectionStatus = Field(
+        description="`disconnected` to leave the host, `connected` to come back."
+    )
+
+
+# -- guest invitations --------------------------------------------------------------------------
+
+
+INVITATION_STATUS_MEANING = (
+    "`sent`: waiting for the guest. `accepted_by_guest`: a guest organization accepted it with "
+    "its token. `accepted_by_system` (ours): the connection came about without this "
+    "invitation's token - when the invitation was created, the invited e-mail already belonged "
+    "to an organization connected to the host (its e-mail, or one of its members'); or later, "
+    "that organization got connected to the host another way (another invitation, or an "
+    "operator's `flask connections add`). Its token is then dead."
+)
+
+
+class GuestInvitation(Schema):
+    id: uuid.UUID
+    host_organization_id: uuid.UUID = Field(description="The organization that sent it.")
+    email: str = Field(min_length=3, max_length=100, examples=["guest@example.com"])
+    owner_email: str = Field(
+        min_length=1, max_length=100, description="(ours) The host-side person responsible."
+    )
+    first_invitation_sent_at: Timestamp
+    last_invitation_sent_at: Timestamp = Field(description="When it was last (re)sent.")
+    expired_at: Timestamp = Field(description="After this moment the token no longer works.")
+    expired: bool = Field(description="Whether expired_at has passed.")
+    status: InvitationStatus = Field(description=INVITATION_STATUS_MEANING)
+    archived: bool = Field(description="An archived invitation cannot be accepted.")
+    created_at: Timestamp
+    updated_at: Timestamp
+    accepted_at: Timestamp | None
+    archived_at: Timestamp | None
+    guest_organization_id: uuid.UUID | None = Field(
+        description="(ours) The organization that became the guest through it, once accepted."
+    )
+    parent_organization_id: uuid.UUID | None = Field(
+        description="The parent organization the host records on the connection."
+    )
+    parent_organization_name: str | None
+
+
+class CreatedGuestInvitation(GuestInvitation):
+    """The invitation, with its token: shown only in this response, never again."""
+
+    invitation_token: str | None = Field(
+        min_length=10,
+        max_length=2000,
+        description=(
+            "The one-time token. Shown only now; stored hashed. Null when the invitation was "
+            "accepted by the system at once (the guest is already connected)."
+        ),
+    )
+    invitation_url: str | None = Field(
+        description="(ours) The link to send to the guest: the page that accepts the invitation."
+    )
+
+
+class GuestInvitationCreate(Schema):
+    email: str = Field(min_length=3, max_length=100, description="Whom to invite.")
+    expired_at: datetime = Field(
+        description=(
+            "When the invitation stops working; in the future, at most 365 days ahead (ours). "
+            "A value without a time zone is read as UTC."
+        )
+    )
+    parent_organization_id: uuid.UUID | None = Field(
+        default=None, description="The guest's parent organization, recorded on the connection."
+    )
+    owner_email: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=100,
+        description=(
+            "(ours) The host-side person responsible for this guest, recorded on the connection; "
+            "default: the host organization's e-mail."
+        ),
+    )
+
+
+class GuestInvitationResend(Schema):
+    expired_at: datetime | None = Field(
+        default=None,
+        description="A new expiry (in the future); needed to resend an expired invitation.",
+    )
+
+
+class GuestInvitationArchive(Schema):
+    archived: bool
+
+
+class GuestInvitationOrder(enum.StrEnum):
+    EMAIL = "email"
+    FIRST_INVITATION_SENT_AT = "first_invitation_sent_at"
+    LAST_INVITATION_SENT_AT = "last_invitation_sent_at"
+    EXPIRED_AT = "expired_at"
+    ACCEPTED_AT = "accepted_at"
+    ARCHIVED_AT = "archived_at"
+    CREATED_AT = "created_at"
+    UPDATED_AT = "updated_at"
+
+
+class GuestInvitationQuery(Page):
+    """Filters, order and page of a host's invitations."""
+
+    statuses: list[InvitationStatus] = Field(
+        default_factory=lambda: list(InvitationStatus),
+        min_length=1,
+        description="Keep invitations with these statuses (repeat the parameter); default all.",
+    )
+    search_text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Case-insensitive substring of the invited e-mail.",
+    )
+    expired: bool | None = Field(default=None, description="Keep expired or unexpired only.")
+    archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
+    order_by: GuestInvitationOrder = GuestInvitationOrder.CREATED_AT
+    order_dir: OrderDirection = OrderDirection.ASC
+
+
+class GuestInvitationList(Schema):
+    items: list[GuestInvitation]
+    total_items: int = Field(ge=0)
+
+
+# -- actions and analytics --------------------------------------------------------------------
+
+
+class ConnectionAction(Schema):
+    id: uuid.UUID
+    host_organization_id: uuid.UUID = Field(description="The host that asked.")
+    guest_organization_id: uuid.UUID = Field(description="The guest asked to run analytics.")
+    action_type: ActionType
+    status: ActionStatus = Field(description="`active` until the guest submits its analytics.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+Score = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False, examples=[87.5])]
+
+
+class AnalyticsSubmission(Schema):
+    total_score: Score = Field(description="The guest's total score: a finite number, 0 or more.")
+
+
+class AnalyticsResult(Schema):
+    """(ours) What a submitted analytics result changed."""
+
+    organization_id: uuid.UUID = Field(description="The guest that submitted it.")
+    total_score: float = Field(ge=0)
+    status: str = Field(description="Always `success`: the score is applied at once.")
+    connections_updated: int = Field(
+        ge=0, description="How many connected hosts now show this score."
+    )
+    requests_resolved: int = Field(ge=0, description="How many open analytics requests closed.")
+    created_at: Timestamp
+
+
+class ScoreChange(Schema):
+    total_score: float = Field(ge=0)
+    source: str = Field(description="`analytics` (the guest submitted it) or `cli` (an operator).")
+    changed_at: Timestamp
+
+
+class ScoreHistory(Schema):
+    items: list[ScoreChange] = Field(description="Newest first.")
+    total_items: int = Field(ge=0)
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+
+class DisconnectionNotification(Schema):
+    """(ours) The notification, queued in the outbox."""
+
+    id: uuid.UUID
+    host_organization_id: uuid.UUID
+    guest_organization_id: uuid.UUID
+    recipient_email: str
+    created_at: Timestamp
+    sent_at: Timestamp | None = Field(description="Null until the outbox sender delivers it.")
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

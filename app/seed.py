@@ -11,12 +11,16 @@ from sqlalchemy import insert
 
 from app.extensions import db
 from app.models import (
+    ActionStatus,
     ActionType,
+    ConnectionAction,
     ConnectionStatus,
     GuestConnection,
     Membership,
     Organization,
     Role,
+    ScoreChange,
+    ScoreSource,
     User,
     utcnow,
 )
@@ -107,24 +111,63 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
     scored = index % 5 != 3
     archived = index % 9 == 8
     requested = index % 6 == 1
+    connection = GuestConnection(
+        host_organization_id=host_id,
+        guest_organization_id=guest_id,
+        status=ConnectionStatus.DISCONNECTED if index % 7 == 5 else ConnectionStatus.CONNECTED,
+        owner_email=["sales", "credit", "accounts"][index % 3] + "@" + host_email.split("@")[1],
+        total_score=round(rng.uniform(18, 97), 1) if scored else None,
+        score_updated_at=now - timedelta(days=rng.randint(1, 19)) if scored else None,
+        archived=archived,
+        archived_at=now - timedelta(days=rng.randint(1, 10)) if archived else None,
+        active_action_type=ActionType.ANALYTICS_REQUEST if requested else None,
+        active_action_updated_at=now - timedelta(hours=rng.randint(1, 72)) if requested else None,
+        # Some hosts record a group for a guest that has none of its own.
+        parent_organization_id=groups[(index + 1) % 3].id if index % 10 == 3 else None,
+        created_at=created,
+        updated_at=created + timedelta(days=rng.randint(0, 19)),
+    )
+    db.session.add(connection)
+    db.session.flush()  # the history and the action refer to the connection
+    if connection.total_score is not None:
+        # Its own generator, so that the demo's other values stay what they were.
+        _score_history(connection, random.Random(str(guest_id)))  # noqa: S311
+    if requested:
+        db.session.add(
+            ConnectionAction(
+                host_organization_id=host_id,
+                guest_organization_id=guest_id,
+                action_type=ActionType.ANALYTICS_REQUEST,
+                status=ActionStatus.ACTIVE,
+                created_at=connection.active_action_updated_at,
+                updated_at=connection.active_action_updated_at,
+            )
+        )
+
+
+def _score_history(connection: GuestConnection, rng: random.Random) -> None:
+    """Add a few earlier scores leading to the connection's current one, for the chart."""
+    current, changed = connection.total_score, connection.score_updated_at
+    points = rng.randint(2, 6)
+    span = (changed - connection.created_at) / points
+    for step in range(points, 0, -1):
+        earlier = max(0.0, min(100.0, current + rng.uniform(-15, 15)))
+        db.session.add(
+            ScoreChange(
+                host_organization_id=connection.host_organization_id,
+                guest_organization_id=connection.guest_organization_id,
+                total_score=round(earlier, 1),
+                source=ScoreSource.ANALYTICS,
+                changed_at=changed - span * step,
+            )
+        )
     db.session.add(
-        GuestConnection(
-            host_organization_id=host_id,
-            guest_organization_id=guest_id,
-            status=ConnectionStatus.DISCONNECTED if index % 7 == 5 else ConnectionStatus.CONNECTED,
-            owner_email=["sales", "credit", "accounts"][index % 3] + "@" + host_email.split("@")[1],
-            total_score=round(rng.uniform(18, 97), 1) if scored else None,
-            score_updated_at=now - timedelta(days=rng.randint(1, 19)) if scored else None,
-            archived=archived,
-            archived_at=now - timedelta(days=rng.randint(1, 10)) if archived else None,
-            active_action_type=ActionType.ANALYTICS_REQUEST if requested else None,
-            active_action_updated_at=now - timedelta(hours=rng.randint(1, 72))
-            if requested
-            else None,
-            # Some hosts record a group for a guest that has none of its own.
-            parent_organization_id=groups[(index + 1) % 3].id if index % 10 == 3 else None,
-            created_at=created,
-            updated_at=created + timedelta(days=rng.randint(0, 19)),
+        ScoreChange(
+            host_organization_id=connection.host_organization_id,
+            guest_organization_id=connection.guest_organization_id,
+            total_score=current,
+            source=ScoreSource.ANALYTICS,
+            changed_at=changed,
         )
     )
 

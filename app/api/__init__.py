@@ -5,4 +5,11 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 # The modules below register their endpoints on bp when imported.
-from app.api import guest_connections, openapi  # noqa: E402, F401
+from app.api import (  # noqa: E402, F401
+    analytics,
+    disconnection_notifications,
+    guest_connections,
+    guest_invitations,
+    host_connections,
+    openapi,
+)

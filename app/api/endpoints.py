@@ -79,6 +79,7 @@ def api_endpoint(
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
     not_found: bool = False,
+    conflict: bool = False,
 ) -> Callable:
     """Register an organization-scoped endpoint; the view gets (access, path=, query=, body=)."""
 
@@ -86,6 +87,8 @@ def api_endpoint(
         errors = [401, 403, 422, 503]
         if not_found:
             errors.append(404)
+        if conflict:
+            errors.append(409)
         if body is not None:
             errors.extend([413, 415])
         endpoint = Endpoint(

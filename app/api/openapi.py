@@ -20,6 +20,7 @@ ERROR_MEANINGS = {
     401: "No valid bearer token (missing, malformed, expired, or from a revoked client).",
     403: "The caller does not act for the requester, or this scenario is not allowed.",
     404: "No such resource for this target organization.",
+    409: "The request conflicts with the current state; the code says which (see above).",
     413: "The request body is larger than the server accepts.",
     415: "The request body is not JSON.",
     422: "A header, path, query or body value is missing or invalid; every problem is listed.",

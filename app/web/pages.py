@@ -24,16 +24,23 @@ from flask import (
 from flask_login import current_user, login_required
 from pydantic import ValidationError
 
-from app import connections, schemas
+from app import analytics, connections, invitations, schemas
 from app.access import AccessContext, RequesterForbidden, Scenario, authorize
 from app.api.endpoints import validation_problems
 from app.errors import Forbidden
+from app.models import InvitationStatus
+from app.score_chart import score_chart
 from app.web.auth import SignedInUser
 
 bp = Blueprint("pages", __name__)
 
 LAST_ORG_KEY = "last_org_id"
 PAGE_SIZES = (10, 25, 50, 100)
+EXPIRY_CHOICES = (7, 14, 30, 90)  # days an invitation stays open, offered on the forms
+# The dashboard's invitations: those still waiting for an answer, soonest to expire first.
+OPEN_INVITATIONS = schemas.GuestInvitationQuery(
+    statuses=[InvitationStatus.SENT], archived=False, order_by="expired_at", limit=5
+)
 
 
 class NotAMember(Forbidden):
@@ -87,6 +94,7 @@ def dashboard(org_id: uuid.UUID):
             query=schemas.GuestConnectionQuery(),
             page=None,
             problems=problems,
+            expiry_choices=EXPIRY_CHOICES,
         ), 400
     page = connections.list_guest_connections(org_id, query)
     return render_template(
@@ -96,6 +104,8 @@ def dashboard(org_id: uuid.UUID):
         query=query,
         page=page,
         problems=[],
+        open_invitations=invitations.list_invitations(org_id, OPEN_INVITATIONS),
+        expiry_choices=EXPIRY_CHOICES,
     )
 
 
@@ -113,6 +123,7 @@ def detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):
         org_id=org_id,
         connection=connection,
         parent=parent,
+        chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
         api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
     )
 

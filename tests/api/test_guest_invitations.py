@@ -1,0 +1,513 @@
+"""/v1/guest-invitations: inviting, listing, resending and archiving; the token's life."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import GuestInvitation
+from tests.api.lifecycle import accept, in_days, invite
+from tests.conftest import error_codes
+
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+INVITATION_FIELDS = [
+    "id",
+    "host_organization_id",
+    "email",
+    "owner_email",
+    "first_invitation_sent_at",
+    "last_invitation_sent_at",
+    "expired_at",
+    "expired",
+    "status",
+    "archived",
+    "created_at",
+    "updated_at",
+    "accepted_at",
+    "archived_at",
+    "guest_organization_id",
+    "parent_organization_id",
+    "parent_organization_name",
+]
+
+
+@pytest.fixture
+def host(make_org):
+    return make_org("Northwind Supplies", "hello@northwind.example")
+
+
+@pytest.fixture
+def host_token(token_for, host):
+    return token_for(host)
+
+
+def expire(app, invitation_id: str) -> None:
+    """Move an invitation's expiry into the past, as time passing would."""
+    with app.app_context():
+        invitation = db.session.get(GuestInvitation, uuid.UUID(invitation_id))
+        invitation.expired_at = datetime.now(UTC) - timedelta(minutes=1)
+        db.session.commit()
+
+
+def test_creating_returns_the_invitation_with_a_one_time_token(
+    app, api, host, host_token, make_org
+):
+    """Does the host get the contract's fields, the token and the link to send?"""
+    group = make_org("Helios Holdings")
+    response = invite(
+        api, host_token, host, "Finance@Alder.example", parent_organization_id=str(group)
+    )
+
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert list(body) == [*INVITATION_FIELDS, "invitation_token", "invitation_url"]
+    assert body["host_organization_id"] == str(host)
+    assert body["email"] == "finance@alder.example"
+    assert body["owner_email"] == "hello@northwind.example"  # default: the host's e-mail
+    assert body["status"] == "sent"
+    assert body["expired"] is False and body["archived"] is False
+    assert body["accepted_at"] is None and body["guest_organization_id"] is None
+    assert body["parent_organization_id"] == str(group)
+    assert body["parent_organization_name"] == "Helios Holdings"
+    assert body["first_invitation_sent_at"] == body["last_invitation_sent_at"]
+    for field in ("first_invitation_sent_at", "expired_at", "created_at", "updated_at"):
+        assert RFC3339_UTC.match(body[field]), field
+    token = body["invitation_token"]
+    assert len(token) >= 40
+    assert body["invitation_url"].endswith(f"/invitations/accept?token={token}")
+    with app.app_context():
+        stored = db.session.get(GuestInvitation, uuid.UUID(body["id"]))
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert token not in stored.token_hash
+
+
+def test_the_token_is_never_shown_again(api, host, host_token):
+    """Do reads of an invitation leave the token out?"""
+    created = invite(api, host_token, host).json
+
+    one = api.get(f"/v1/guest-invitations/{created['id']}", token=host_token, requester=host)
+    listed = api.get("/v1/guest-invitations", token=host_token, requester=host)
+
+    assert one.status_code == 200
+    assert list(one.json) == INVITATION_FIELDS
+    assert "invitation_token" not in listed.json["items"][0]
+    assert created["invitation_token"] not in one.get_data(as_text=True)
+
+
+def test_owner_email_can_be_given(api, make_org, token_for):
+    """Can a host without an e-mail name the person responsible instead?"""
+    host = make_org("No Mail Host")
+    token = token_for(host)
+
+    missing = invite(api, token, host)
+    given = invite(api, token, host, owner_email="Sales@Host.example")
+
+    assert missing.status_code == 422
+    assert missing.json["detail"][0]["loc"] == ["body", "owner_email"]
+    assert given.status_code == 201
+    assert given.json["owner_email"] == "sales@host.example"
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({"email": "guest@alder.example", "expired_at": in_days(-1)}, ["body", "expired_at"]),
+        ({"email": "guest@alder.example", "expired_at": in_days(400)}, ["body", "expired_at"]),
+        ({"email": "not-an-email", "expired_at": in_days(1)}, ["body", "email"]),
+        ({"email": "g@", "expired_at": in_days(1)}, ["body", "email"]),
+        ({"email": "guest@alder.example", "expired_at": "tomorrow"}, ["body", "expired_at"]),
+        ({"expired_at": in_days(1)}, ["body", "email"]),
+        (
+            {"email": "guest@alder.example", "expired_at": in_days(1), "colour": "red"},
+            ["body", "colour"],
+        ),
+        (
+            {
+                "email": "guest@alder.example",
+                "expired_at": in_days(1),
+                "parent_organization_id": str(uuid.uuid4()),
+            },
+            ["body", "parent_organization_id"],
+        ),
+    ],
+)
+def test_invalid_invitations_are_422(api, host, host_token, body, loc):
+    """Is each bad field refused with its location?"""
+    response = api.call(
+        "POST", "/v1/guest-invitations", token=host_token, requester=host, json=body
+    )
+    assert response.status_code == 422
+    assert error_codes(response)[0] == "validation_error"
+    assert loc in [item["loc"] for item in response.json["detail"]]
+
+
+def test_every_missing_field_is_listed(api, host, host_token):
+    response = api.call("POST", "/v1/guest-invitations", token=host_token, requester=host, json={})
+    assert response.status_code == 422
+    locs = [item["loc"] for item in response.json["detail"]]
+    assert ["body", "email"] in locs and ["body", "expired_at"] in locs
+
+
+def test_a_body_that_is_not_json_is_415(api, host, host_token):
+    response = api.call(
+        "POST", "/v1/guest-invitations", token=host_token, requester=host, data="email=x"
+    )
+    assert response.status_code == 415
+    assert error_codes(response) == ["unsupported_media_type"]
+
+
+def test_a_second_open_invitation_to_one_email_is_refused(api, host, host_token):
+    """Is the host told to resend rather than invite twice?"""
+    assert invite(api, host_token, host, "guest@alder.example").status_code == 201
+    again = invite(api, host_token, host, "GUEST@alder.example")
+    assert again.status_code == 409
+    assert error_codes(again) == ["invitation_already_pending"]
+
+
+def test_an_expired_invitation_does_not_block_a_new_one(app, api, host, host_token):
+    first = invite(api, host_token, host).json
+    expire(app, first["id"])
+    assert invite(api, host_token, host).status_code == 201
+
+
+def test_expired_is_computed(app, api, host, host_token, make_org, token_for):
+    """Does an invitation show as expired once its time passed, and refuse acceptance?"""
+    created = invite(api, host_token, host).json
+    expire(app, created["id"])
+
+    body = api.get(f"/v1/guest-invitations/{created['id']}", token=host_token, requester=host).json
+    guest = make_org("Alder Foods")
+    response = accept(api, token_for(guest), guest, host, created["invitation_token"])
+
+    assert body["expired"] is True
+    assert response.status_code == 409
+    assert error_codes(response) == ["invitation_expired"]
+
+
+def test_list_filters_sorts_and_pages(app, api, host, host_token, make_org, token_for):
+    """Do the list's filters, search, order and paging work together?"""
+    for name in ("carol", "alice", "bob", "dave"):
+        invite(api, host_token, host, f"{name}@guests.example")
+    ids = {
+        item["email"]: item["id"]
+        for item in api.get(
+            "/v1/guest-invitations?limit=100", token=host_token, requester=host
+        ).json["items"]
+    }
+    expire(app, ids["dave@guests.example"])
+    api.call(
+        "PATCH",
+        f"/v1/guest-invitations/{ids['carol@guests.example']}",
+        token=host_token,
+        requester=host,
+        json={"archived": True},
+    )
+    guest = make_org("Bob's Org")
+    listed_token = invite(api, host_token, host, "erin@guests.example").json["invitation_token"]
+    accept(api, token_for(guest), guest, host, listed_token)
+
+    def emails(query: str) -> list[str]:
+        response = api.get(f"/v1/guest-invitations?{query}", token=host_token, requester=host)
+        assert response.status_code == 200, response.json
+        return [item["email"].split("@")[0] for item in response.json["items"]]
+
+    assert emails("order_by=email") == ["alice", "bob", "carol", "dave", "erin"]
+    assert emails("order_by=email&order_dir=desc&limit=2&offset=1") == ["dave", "carol"]
+    assert emails("order_by=email&expired=true") == ["dave"]
+    assert emails("order_by=email&archived=true") == ["carol"]
+    assert emails("order_by=email&archived=false&expired=false&statuses=sent") == [
+        "alice",
+        "bob",
+    ]
+    assert emails("statuses=accepted_by_guest") == ["erin"]
+    assert emails("search_text=AL") == ["alice"]
+    total = api.get("/v1/guest-invitations?limit=1", token=host_token, requester=host).json
+    assert total["total_items"] == 5 and len(total["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["statuses=lost", "order_by=colour", "limit=0", "limit=101", "offset=-1", "expired=maybe"],
+)
+def test_bad_list_queries_are_422(api, host, host_token, query):
+    response = api.get(f"/v1/guest-invitations?{query}", token=host_token, requester=host)
+    assert response.status_code == 422
+    assert response.json["detail"][0]["loc"][0] == "query"
+
+
+def test_resend_gives_a_new_token_and_kills_the_old(api, host, host_token, make_org, token_for):
+    """After a resend, does only the new link work, and does the sent time move?"""
+    created = invite(api, host_token, host).json
+
+    resent = api.call(
+        "POST",
+        f"/v1/guest-invitations/{created['id']}/resend",
+        token=host_token,
+        requester=host,
+        json={},
+    )
+
+    assert resent.status_code == 200, resent.json
+    body = resent.json
+    assert body["invitation_token"] != created["invitation_token"]
+    assert body["last_invitation_sent_at"] > created["last_invitation_sent_at"]
+    assert body["first_invitation_sent_at"] == created["first_invitation_sent_at"]
+    assert body["expired_at"] == created["expired_at"]
+    guest = make_org("Alder Foods")
+    guest_token = token_for(guest)
+    old = accept(api, guest_token, guest, host, created["invitation_token"])
+    assert old.status_code == 404
+    assert error_codes(old) == ["guest_invitation_not_found"]
+    assert accept(api, guest_token, guest, host, body["invitation_token"]).status_code == 201
+
+
+def test_an_expired_invitation_is_resent_with_a_new_expiry(app, api, host, host_token):
+    created = invite(api, host_token, host).json
+    expire(app, created["id"])
+    path = f"/v1/guest-invitations/{created['id']}/resend"
+
+    without = api.call("POST", path, token=host_token, requester=host, json={})
+    with_expiry = api.call(
+        "POST", path, token=host_token, requester=host, json={"expired_at": in_days(3)}
+    )
+
+    assert without.status_code == 409
+    assert error_codes(without) == ["invitation_expired"]
+    assert with_expiry.status_code == 200
+    assert with_expiry.json["expired"] is False
+
+
+def test_accepted_or_archived_invitations_are_not_resent(
+    api, host, host_token, make_org, token_for
+):
+    accepted = invite(api, host_token, host, "a@guests.example").json
+    guest = make_org("Guest")
+    accept(api, token_for(guest), guest, host, accepted["invitation_token"])
+    archived = invite(api, host_token, host, "b@guests.example").json
+    api.call(
+        "PATCH",
+        f"/v1/guest-invitations/{archived['id']}",
+        token=host_token,
+        requester=host,
+        json={"archived": True},
+    )
+
+    for invitation, code in (
+        (accepted, "invitation_already_accepted"),
+        (archived, "invitation_archived"),
+    ):
+        response = api.call(
+            "POST",
+            f"/v1/guest-invitations/{invitation['id']}/resend",
+            token=host_token,
+            requester=host,
+            json={},
+        )
+        assert response.status_code == 409
+        assert error_codes(response) == [code]
+
+
+def test_archiving_withdraws_the_invitation(api, host, host_token, make_org, token_for):
+    """Does an archived invitation refuse its token, and unarchiving restore it?"""
+    created = invite(api, host_token, host).json
+    path = f"/v1/guest-invitations/{created['id']}"
+    guest = make_org("Alder Foods")
+    guest_token = token_for(guest)
+
+    archived = api.call("PATCH", path, token=host_token, requester=host, json={"archived": True})
+    refused = accept(api, guest_token, guest, host, created["invitation_token"])
+    again = api.call("PATCH", path, token=host_token, requester=host, json={"archived": True})
+    restored = api.call("PATCH", path, token=host_token, requester=host, json={"archived": False})
+
+    assert archived.status_code == 200
+    assert archived.json["archived"] is True and RFC3339_UTC.match(archived.json["archived_at"])
+    assert refused.status_code == 409 and error_codes(refused) == ["invitation_archived"]
+    assert again.json["archived_at"] == archived.json["archived_at"]
+    assert restored.json["archived"] is False and restored.json["archived_at"] is None
+    assert accept(api, guest_token, guest, host, created["invitation_token"]).status_code == 201
+
+
+@pytest.mark.parametrize("body", [{}, {"archived": "soon"}, {"archived": True, "email": "x@y.z"}])
+def test_bad_archive_bodies_are_422(api, host, host_token, body):
+    created = invite(api, host_token, host).json
+    response = api.call(
+        "PATCH",
+        f"/v1/guest-invitations/{created['id']}",
+        token=host_token,
+        requester=host,
+        json=body,
+    )
+    assert response.status_code == 422
+
+
+# -- accepted_by_system -------------------------------------------------------------------------
+
+
+def test_inviting_a_connected_guest_is_accepted_by_the_system(
+    api, host, host_token, make_org, make_connection, make_member
+):
+    """Is an invitation to a guest already connected closed at once, with no token?"""
+    guest = make_org("Alder Foods", "finance@alder.example")
+    make_member(guest, "cfo@alder.example")
+    make_connection(host, guest)
+
+    by_org_email = invite(api, host_token, host, "finance@alder.example")
+    by_member_email = invite(api, host_token, host, "CFO@alder.example")
+
+    for response in (by_org_email, by_member_email):
+        assert response.status_code == 201
+        body = response.json
+        assert body["status"] == "accepted_by_system"
+        assert body["guest_organization_id"] == str(guest)
+        assert RFC3339_UTC.match(body["accepted_at"])
+        assert body["invitation_token"] is None and body["invitation_url"] is None
+
+
+def test_connecting_by_cli_accepts_open_invitations_by_the_system(
+    api, host, host_token, make_org, make_connection
+):
+    """When an operator connects the guest, do the host's open invitations to it close?"""
+    guest = make_org("Alder Foods", "finance@alder.example")
+    created = invite(api, host_token, host, "finance@alder.example").json
+    other = invite(api, host_token, host, "someone@else.example").json
+
+    make_connection(host, guest)
+
+    def status(invitation):
+        path = f"/v1/guest-invitations/{invitation['id']}"
+        return api.get(path, token=host_token, requester=host).json["status"]
+
+    assert status(created) == "accepted_by_system"
+    assert status(other) == "sent"
+
+
+def test_accepting_one_invitation_closes_the_others_to_the_same_guest(
+    api, host, host_token, make_org, make_member, token_for
+):
+    guest = make_org("Alder Foods", "finance@alder.example")
+    make_member(guest, "cfo@alder.example")
+    to_org = invite(api, host_token, host, "finance@alder.example").json
+    to_member = invite(api, host_token, host, "cfo@alder.example").json
+
+    accept(api, token_for(guest), guest, host, to_member["invitation_token"])
+
+    statuses = {
+        item["email"]: item["status"]
+        for item in api.get("/v1/guest-invitations", token=host_token, requester=host).json["items"]
+    }
+    assert statuses == {
+        "finance@alder.example": "accepted_by_system",
+        "cfo@alder.example": "accepted_by_guest",
+    }
+    assert to_org["invitation_token"]
+
+
+# -- who may call -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cast(make_org, make_connection, token_for):
+    """The host, another host, a connected guest and a stranger, each with a token."""
+    host = make_org("Host", "host@host.example")
+    other_host = make_org("Other Host", "other@host.example")
+    guest = make_org("Guest")
+    stranger = make_org("Stranger")
+    make_connection(host, guest)
+    return {
+        name: (org, token_for(org))
+        for name, org in (
+            ("host", host),
+            ("other_host", other_host),
+            ("guest", guest),
+            ("stranger", stranger),
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("caller", "acting_as", "expected_status", "expected_code"),
+    [
+        ("host", "self", 200, None),
+        ("other_host", "self", 404, "guest_invitation_not_found"),
+        ("guest", "on_host", 403, "scenario_not_allowed"),
+        ("stranger", "on_host", 403, "scenario_not_allowed"),
+        ("stranger", "as_host", 403, "requester_forbidden"),
+    ],
+)
+def test_only_the_host_itself_reads_its_invitation(
+    api, cast, caller, acting_as, expected_status, expected_code
+):
+    host, host_token = cast["host"]
+    created = invite(api, host_token, host).json
+    org, token = cast[caller]
+    requester, target = {"self": (org, org), "on_host": (org, host), "as_host": (host, host)}[
+        acting_as
+    ]
+
+    response = api.get(
+        f"/v1/guest-invitations/{created['id']}", token=token, requester=requester, target=target
+    )
+
+    assert response.status_code == expected_status
+    if expected_code:
+        assert error_codes(response) == [expected_code]
+
+
+@pytest.mark.parametrize("caller", ["guest", "stranger"])
+def test_nobody_else_invites_or_lists_for_the_host(api, cast, caller):
+    host, _ = cast["host"]
+    org, token = cast[caller]
+    created = api.call(
+        "POST",
+        "/v1/guest-invitations",
+        token=token,
+        requester=org,
+        target=host,
+        json={"email": "x@y.example", "expired_at": in_days(1)},
+    )
+    listed = api.get("/v1/guest-invitations", token=token, requester=org, target=host)
+    assert created.status_code == listed.status_code == 403
+
+
+def test_another_hosts_list_is_its_own(api, cast):
+    host, host_token = cast["host"]
+    invite(api, host_token, host)
+    other, other_token = cast["other_host"]
+    response = api.get("/v1/guest-invitations", token=other_token, requester=other)
+    assert response.json == {"items": [], "total_items": 0}
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("POST", "/resend", {}), ("PATCH", "", {"archived": True})],
+)
+def test_another_host_cannot_change_the_invitation(api, cast, method, suffix, body):
+    host, host_token = cast["host"]
+    created = invite(api, host_token, host).json
+    other, other_token = cast["other_host"]
+    response = api.call(
+        method,
+        f"/v1/guest-invitations/{created['id']}{suffix}",
+        token=other_token,
+        requester=other,
+        json=body,
+    )
+    assert response.status_code == 404
+    assert error_codes(response) == ["guest_invitation_not_found"]
+
+
+def test_without_a_token_it_is_401(api, host):
+    response = api.get("/v1/guest-invitations", token=None, requester=host)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_bad_invitation_id_is_422(api, host, host_token):
+    response = api.get("/v1/guest-invitations/not-a-uuid", token=host_token, requester=host)
+    assert response.status_code == 422
+    assert response.json["detail"][0]["loc"] == ["path", "invitation_id"]

@@ -170,7 +170,8 @@ class Page(BaseModel):
     model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
 
     limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    # Bounded so that no database is asked for an offset beyond its integer range (500).
+    offset: int = Field(default=0, ge=0, le=2**31 - 1)
 
 
 # -- host connections (the guest's side) ----------------------------------------------------------

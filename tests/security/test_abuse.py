@@ -366,3 +366,33 @@ def test_unknown_methods_are_405_in_json(client, host_with_guest):
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
     assert error_codes(response) == ["method_not_allowed"]
+
+
+# -- paging ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/host-connections",
+        "/v1/guest-invitations",
+        "/v1/guest-connections/{guest}/score-history",
+    ],
+)
+@pytest.mark.parametrize("offset", ["21813605429706338304", str(2**31), "-1", "1e3"])
+def test_offsets_beyond_any_database_integer_are_422(
+    client, token_for, host_with_guest, path, offset
+):
+    """Found by the fuzzer: was a 20-digit offset a 500 (integer overflow)? Now a 422."""
+    host, guest = host_with_guest
+    response = client.get(
+        path.format(guest=guest),
+        query_string={"offset": offset},
+        headers={
+            "Authorization": f"Bearer {token_for(host)}",
+            "Requester-Organization-ID": str(host),
+            "Target-Organization-ID": str(host),
+        },
+    )
+    assert response.status_code == 422
+    assert response.json["detail"][0]["loc"] == ["query", "offset"]

@@ -118,3 +118,18 @@ def test_request_ids_cannot_forge_log_lines(app, client, all_logs, monkeypatch):
 
     (warning,) = [r.getMessage() for r in all_logs.records if "rate limit" in r.getMessage()]
     assert "[request abcFAKEadminsignedins]" in warning
+
+
+def test_invitation_tokens_are_stored_only_as_hashes(app, api, make_org, token_for, all_logs):
+    """Could a reader of the database or the logs accept an invitation? The token is in neither."""
+    from tests.api.lifecycle import accept, invite
+
+    host = make_org("Host", "hello@host.example")
+    guest = make_org("Guest", "guest@alder.example")
+    created = invite(api, token_for(host), host)
+    invitation_token = created.json["invitation_token"]
+    accepted = accept(api, token_for(guest), guest, host, invitation_token)
+
+    assert created.status_code == 201 and accepted.status_code == 201
+    assert invitation_token not in every_stored_value(app)
+    assert invitation_token not in logged_text(all_logs)

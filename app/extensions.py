@@ -32,6 +32,8 @@ csrf = CSRFProtect()
 # counts in memory rather than refusing every request or answering 500.
 limiter = Limiter(
     get_remote_address,
+    # A sliding window: no double burst across a window's edge, as fixed windows allow.
+    strategy="moving-window",
     headers_enabled=False,  # Retry-After is set by the 429 handler, never 0
     swallow_errors=True,
     in_memory_fallback_enabled=True,

@@ -55,7 +55,7 @@ def server_env(tmp_path, oidc_provider) -> dict[str, str]:  # noqa: F811
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": REDIS_URI,
         "RATELIMIT_KEY_PREFIX": f"test-security-{uuid.uuid4().hex}",
-        "TOKEN_RATE_LIMIT": "6 per hour",  # an hour: no window boundary falls inside the test
+        "TOKEN_RATE_LIMIT": "6 per hour",
         # Read the keys on every request, so a rotation shows at once (the cache period itself
         # is tested in test_key_rotation.py with a fake clock).
         "SIGNING_KEY_CACHE_SECONDS": "0",

@@ -65,9 +65,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")  # readers need not wait for the writer
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
-    # SQLite's lower() folds ASCII only; searches must be case-insensitive for every script.
+    # SQLite's own lower() folds ASCII only; searches must be case-insensitive for "Ä" too.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
 
 
-def _unicode_lower(value: object) -> object:
+def _unicode_lower(value):
     return value.lower() if isinstance(value, str) else value

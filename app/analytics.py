@@ -12,7 +12,8 @@ import uuid
 from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 
-from app import schemas
+from app import audit, schemas
+from app.audit import Actor, Subject
 from app.connections import GuestConnectionNotFound
 from app.errors import Conflict
 from app.extensions import db
@@ -39,7 +40,9 @@ class GuestDisconnected(Conflict):
     message = "The guest has disconnected from this host; it cannot be asked for analytics."
 
 
-def request_analytics(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.ConnectionAction:
+def request_analytics(
+    host_id: uuid.UUID, guest_id: uuid.UUID, *, actor: Actor
+) -> schemas.ConnectionAction:
     """Open an analytics request from the host to a connected guest; return the action."""
     connection = db.session.scalar(
         db.select(GuestConnection)
@@ -70,6 +73,13 @@ def request_analytics(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.Connec
     connection.active_action_type = ActionType.ANALYTICS_REQUEST
     connection.active_action_updated_at = now
     connection.updated_at = now
+    audit.record(
+        host_id,
+        actor,
+        "guest_connection.analytics_requested",
+        Subject.guest_connection(guest_id),
+        {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -93,18 +103,32 @@ def _open_request_exists(host_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
     )
 
 
-def submit_score(guest_id: uuid.UUID, total_score: float) -> schemas.AnalyticsResult:
+def submit_score(
+    guest_id: uuid.UUID, total_score: float, *, actor: Actor
+) -> schemas.AnalyticsResult:
     """Record the guest's analytics result on all its connected hosts; resolve their requests."""
     now = utcnow()
-    host_ids = db.session.scalars(
-        db.select(GuestConnection.host_organization_id)
-        .where(
-            GuestConnection.guest_organization_id == guest_id,
-            GuestConnection.status == ConnectionStatus.CONNECTED,
+    previous_scores = dict(
+        db.session.execute(
+            db.select(GuestConnection.host_organization_id, GuestConnection.total_score)
+            .where(
+                GuestConnection.guest_organization_id == guest_id,
+                GuestConnection.status == ConnectionStatus.CONNECTED,
+            )
+            .order_by(GuestConnection.host_organization_id)  # one lock order: no deadlocks
+            .with_for_update()
+        ).all()
+    )
+    host_ids = list(previous_scores)
+    for host_id, previous in previous_scores.items():
+        # In each host's trail: the score on its connection changed.
+        audit.record(
+            host_id,
+            actor,
+            "guest_connection.score_updated",
+            Subject.guest_connection(guest_id),
+            {"total_score": (previous, total_score)},
         )
-        .order_by(GuestConnection.host_organization_id)  # one lock order: no deadlocks
-        .with_for_update()
-    ).all()
     if host_ids:
         db.session.execute(
             update(GuestConnection)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import (
     api_clients,
+    audit,
     connections,
     invitations,
     models,
@@ -28,9 +29,11 @@ from app import (
     seed,
     tokens,
 )
+from app.audit import Actor
 from app.errors import AppError
 from app.extensions import db
 from app.models import ConnectionStatus, Role
+from app.schemas import format_timestamp
 
 
 class CommandFailed(click.ClickException):
@@ -89,6 +92,7 @@ clients_cli = AppGroup("api-clients", help="API clients (credentials for the JSO
 keys_cli = AppGroup("keys", help="The keys that sign API tokens.")
 invitations_cli = AppGroup("invitations", help="Invitations from hosts to guests.")
 outbox_cli = AppGroup("outbox", help="Messages waiting to be sent (e-mail).")
+audit_cli = AppGroup("audit", help="The audit trail: who changed what, and when.")
 
 
 @orgs_cli.command("create")
@@ -98,7 +102,9 @@ outbox_cli = AppGroup("outbox", help="Messages waiting to be sent (e-mail).")
 @reports_errors
 def create_org(name: str, email: str | None, parent: str | None) -> None:
     """Create an organization and print its id."""
-    organization = organizations.create_organization(name, email, parse_id(parent, "--parent"))
+    organization = organizations.create_organization(
+        name, email, parse_id(parent, "--parent"), actor=Actor.cli()
+    )
     click.echo(organization.id)
 
 
@@ -110,7 +116,9 @@ def create_org(name: str, email: str | None, parent: str | None) -> None:
 @reports_errors
 def add_member(org_id: str, email: str, name: str | None, role: str) -> None:
     """Give a person (by e-mail) a role in an organization; they sign in with that e-mail."""
-    membership = organizations.add_member(parse_id(org_id, "--org"), email, name, Role(role))
+    membership = organizations.add_member(
+        parse_id(org_id, "--org"), email, name, Role(role), actor=Actor.cli()
+    )
     click.echo(
         f"{membership.user.email} is now {membership.role.value} of {membership.organization_id}"
     )
@@ -145,6 +153,7 @@ def add_connection(
         total_score=parse_score(score),
         parent_id=parse_id(parent, "--parent"),
         archived=archived,
+        actor=Actor.cli(),
     )
     guest_id, host_id = connection.guest_organization_id, connection.host_organization_id
     click.echo(f"connected guest {guest_id} to host {host_id}")
@@ -156,7 +165,9 @@ def add_connection(
 @reports_errors
 def create_client(org_id: str, name: str) -> None:
     """Create an API client and print its credentials as JSON (the secret is shown only now)."""
-    client, secret = api_clients.create_api_client(parse_id(org_id, "--org"), name)
+    client, secret = api_clients.create_api_client(
+        parse_id(org_id, "--org"), name, actor=Actor.cli()
+    )
     click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
 
 
@@ -165,7 +176,7 @@ def create_client(org_id: str, name: str) -> None:
 @reports_errors
 def revoke_client(client_id: str) -> None:
     """Revoke an API client: its tokens stop working at once."""
-    client = api_clients.revoke_api_client(client_id)
+    client = api_clients.revoke_api_client(client_id, actor=Actor.cli())
     click.echo(f"revoked {client.client_id}")
 
 
@@ -198,7 +209,7 @@ def create_invitation(
     except ValidationError as error:
         problem = error.errors(include_url=False)[0]
         raise CommandFailed(f"--{problem['loc'][0]}: {problem['msg']}.".replace("_", "-")) from None
-    invitation = invitations.create_invitation(parse_id(host, "--host"), data)
+    invitation = invitations.create_invitation(parse_id(host, "--host"), data, actor=Actor.cli())
     click.echo(
         json.dumps(
             {
@@ -218,6 +229,24 @@ def send_outbox(limit: int) -> None:
     """Send waiting messages over SMTP (needs SMTP_HOST); print how many went and wait."""
     sent = outbox.send_pending(limit)
     click.echo(json.dumps({"sent": sent, "waiting": outbox.waiting_count()}))
+
+
+@audit_cli.command("list")
+@click.option("--org", "org_id", required=True, help="The organization whose trail to print.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@reports_errors
+def list_audit_events(org_id: str, limit: int) -> None:
+    """Print the organization's audit events, newest first, one per line."""
+    organization = organizations.get_organization(parse_id(org_id, "--org"))
+    events = audit.list_events(organization.id, limit=limit)
+    if not events:
+        click.echo(f"No audit events for {organization.name} ({organization.id}).")
+    for event in events:
+        click.echo(
+            f"{format_timestamp(event.created_at)}  {event.actor_kind.value} {event.actor_label}"
+            f"  {event.action} {event.subject_type} {event.subject_id}"
+            f"  {audit.describe_changes(event.changes, arrow='->')}"
+        )
 
 
 @click.command("seed-demo")
@@ -254,6 +283,7 @@ def register_commands(app: Flask) -> None:
         keys_cli,
         invitations_cli,
         outbox_cli,
+        audit_cli,
         seed_demo,
         seed_scale,
     ):

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app import schemas
+from app import audit, schemas
+from app.audit import Actor, Subject
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import (
@@ -84,12 +86,11 @@ def list_guest_connections(
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
     conditions = _list_conditions(host_id, query)
-    total = db.session.scalar(
-        db.select(func.count())
-        .select_from(GuestConnection)
-        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
-        .where(*conditions)
-    )
+    counted = db.select(func.count()).select_from(GuestConnection)
+    if _needs_guest(query):
+        counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
+    # Without the join, PostgreSQL counts from a host index alone.
+    total = db.session.scalar(counted.where(*conditions))
     rows = db.session.execute(
         _guest_connection_select()
         .where(*conditions)
@@ -99,6 +100,25 @@ def list_guest_connections(
     ).all()
     items = [schemas.GuestConnection.model_validate(row._mapping) for row in rows]
     return schemas.GuestConnectionList(items=items, total_items=total or 0)
+
+
+def iter_guest_connections(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery, *, batch_size: int = 1000
+) -> Iterator[schemas.GuestConnection]:
+    """Yield every connection matching the query's filters, in its order, ignoring its page.
+
+    Rows come from the database batch_size at a time (a server-side cursor on PostgreSQL), so
+    an export of 100 000 guests never holds them all in memory. The caller must consume the
+    iterator inside the app context (e.g. flask.stream_with_context).
+    """
+    statement = (
+        _guest_connection_select()
+        .where(*_list_conditions(host_id, query))
+        .order_by(*_list_order(query))
+        .execution_options(yield_per=batch_size)
+    )
+    for row in db.session.execute(statement):
+        yield schemas.GuestConnection.model_validate(row._mapping)
 
 
 _SEARCH_COLUMNS = {
@@ -119,6 +139,15 @@ _ORDER_COLUMNS = {
 }
 
 
+def _needs_guest(query: schemas.GuestConnectionQuery) -> bool:
+    """Tell whether the filters read the guest organization's columns."""
+    searches_guest = query.search_text and query.search_field in (
+        schemas.GuestConnectionSearchField.GUEST_NAME,
+        schemas.GuestConnectionSearchField.GUEST_EMAIL,
+    )
+    return bool(searches_guest) or query.parent_organization_id is not None
+
+
 def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list:
     conditions = [
         GuestConnection.host_organization_id == host_id,
@@ -128,19 +157,44 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
         conditions.append(GuestConnection.archived.is_(query.archived))
     if query.search_text:
         column = _SEARCH_COLUMNS[query.search_field]
-        # autoescape: %, _ and the escape character itself match literally.
-        conditions.append(func.lower(column).contains(query.search_text.lower(), autoescape=True))
+        # lower(column) LIKE '%text%' is what the trigram indexes of PostgreSQL serve.
+        conditions.append(
+            func.lower(column).like(substring_pattern(query.search_text), escape="\\")
+        )
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
     return conditions
 
 
+def substring_pattern(text: str) -> str:
+    """Return a LIKE pattern (escape character backslash) matching text literally, lower-cased."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# Columns that are never empty: no NULLS LAST for them, so that PostgreSQL can read an index
+# backwards for the descending order (it does not take DESC NULLS LAST for plain DESC).
+_NEVER_EMPTY = {
+    schemas.GuestConnectionOrder.GUEST_NAME,
+    schemas.GuestConnectionOrder.OWNER_EMAIL,
+    schemas.GuestConnectionOrder.CREATED_AT,
+    schemas.GuestConnectionOrder.UPDATED_AT,
+}
+
+
 def _list_order(query: schemas.GuestConnectionQuery) -> list:
+    """Return the ORDER BY: the field, empty values last, then the guest id, in one direction.
+
+    The guest id breaks ties, so that pages never overlap or skip; it follows the direction so
+    that each order is exactly the order of one index (see migration 0002).
+    """
+    descending = query.order_dir == schemas.OrderDirection.DESC
     column = _ORDER_COLUMNS[query.order_by]
-    ordered = column.desc() if query.order_dir == schemas.OrderDirection.DESC else column.asc()
-    # Empty values last in both directions, the same on every database; guest id breaks ties
-    # so that pages never overlap or skip.
-    return [ordered.nulls_last(), GuestConnection.guest_organization_id.asc()]
+    ordered = column.desc() if descending else column.asc()
+    if query.order_by not in _NEVER_EMPTY:
+        ordered = ordered.nulls_last()  # the same on every database
+    tie_breaker = GuestConnection.guest_organization_id
+    return [ordered, tie_breaker.desc() if descending else tie_breaker.asc()]
 
 
 @dataclass(frozen=True)
@@ -214,15 +268,26 @@ def parent_at_host(
 
 
 def set_archived(
-    host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool
+    host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool, *, actor: Actor
 ) -> schemas.GuestConnection:
     """Archive or unarchive the host's connection with a guest; repeating it changes nothing."""
     connection = _connection_for_update(host_id, guest_id)
     if connection.archived != archived:
         now = utcnow()
+        before = (connection.archived, connection.archived_at)
         connection.archived = archived
         connection.archived_at = now if archived else None
         connection.updated_at = now
+        audit.record(
+            host_id,
+            actor,
+            "guest_connection.archived" if archived else "guest_connection.unarchived",
+            Subject.guest_connection(guest_id),
+            {
+                "archived": (before[0], connection.archived),
+                "archived_at": (before[1], connection.archived_at),
+            },
+        )
         db.session.commit()
     return get_guest_connection(host_id, guest_id)
 
@@ -251,6 +316,7 @@ def add_guest_connection(
     total_score: float | None = None,
     parent_id: uuid.UUID | None = None,
     archived: bool = False,
+    actor: Actor,
 ) -> GuestConnection:
     """Connect a guest to a host (as an accepted invitation would) and return the connection."""
     for organization_id in (host_id, guest_id, parent_id):
@@ -306,6 +372,23 @@ def add_guest_connection(
         from app.invitations import mark_accepted_by_system
 
         mark_accepted_by_system(host_id, guest_id, now)
+    audit.record(
+        host_id,
+        actor,
+        "guest_connection.created",
+        Subject.guest_connection(guest_id),
+        {
+            field: (None, getattr(connection, field))
+            for field in (
+                "status",
+                "owner_email",
+                "total_score",
+                "parent_organization_id",
+                "archived",
+            )
+            if getattr(connection, field) is not None
+        },
+    )
     db.session.commit()
     return connection
 

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import Select, func, update
 from sqlalchemy.orm import aliased
 
-from app import schemas
+from app import audit, schemas
+from app.audit import Actor, Subject
 from app.connections import GuestConnectionNotFound
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -126,7 +127,7 @@ def list_host_connections(
 
 
 def set_status(
-    guest_id: uuid.UUID, host_id: uuid.UUID, status: ConnectionStatus
+    guest_id: uuid.UUID, host_id: uuid.UUID, status: ConnectionStatus, *, actor: Actor
 ) -> schemas.HostConnection:
     """Disconnect the guest from a host or reconnect it; repeating it changes nothing.
 
@@ -144,12 +145,24 @@ def set_status(
         raise HostConnectionNotFound(loc=["path", "host_org_id"])
     if connection.status != status:
         now = utcnow()
+        changes = {"status": (connection.status, status)}
         connection.status = status
         connection.updated_at = now
         if status == ConnectionStatus.DISCONNECTED:
             resolve_open_actions(guest_id, now, host_id=host_id)
+            if connection.active_action_type is not None:
+                changes["active_action_type"] = (connection.active_action_type, None)
             connection.active_action_type = None
             connection.active_action_updated_at = now
+        # In the host's trail: it is the host's connection that changed.
+        audit.record(
+            host_id,
+            actor,
+            "guest_connection."
+            + ("disconnected" if status == ConnectionStatus.DISCONNECTED else "reconnected"),
+            Subject.guest_connection(guest_id),
+            changes,
+        )
         db.session.commit()
     return get_host_connection(guest_id, host_id)
 
@@ -172,7 +185,7 @@ def resolve_open_actions(
 
 
 def notify_disconnection(
-    host_id: uuid.UUID, guest_id: uuid.UUID
+    host_id: uuid.UUID, guest_id: uuid.UUID, *, actor: Actor
 ) -> schemas.DisconnectionNotification:
     """Queue a message telling a disconnected guest that its host noticed; return it."""
     connection = db.session.scalar(
@@ -200,6 +213,13 @@ def notify_disconnection(
         created_at=utcnow(),
     )
     db.session.add(message)
+    audit.record(
+        host_id,
+        actor,
+        "guest_connection.disconnection_notified",
+        Subject.guest_connection(guest_id),
+        {"recipient_email": (None, message.recipient_email)},
+    )
     db.session.commit()
     return schemas.DisconnectionNotification(
         id=message.id,

@@ -23,7 +23,8 @@ from sqlalchemy import ColumnElement, Select, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app import host_connections, schemas
+from app import audit, host_connections, schemas
+from app.audit import Actor, Subject
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -237,7 +238,7 @@ def _checked_body_email(value: str, field: str) -> str:
 
 
 def create_invitation(
-    host_id: uuid.UUID, data: schemas.GuestInvitationCreate
+    host_id: uuid.UUID, data: schemas.GuestInvitationCreate, *, actor: Actor
 ) -> schemas.CreatedGuestInvitation:
     """Invite an e-mail address; return the invitation with its one-time token and link."""
     now = utcnow()
@@ -278,6 +279,18 @@ def create_invitation(
         invitation.accepted_at = now
         invitation.guest_organization_id = connected_guest
     db.session.add(invitation)
+    db.session.flush()
+    audit.record(
+        host_id,
+        actor,
+        "invitation.created",
+        Subject.invitation(invitation.id),
+        {
+            field: (None, getattr(invitation, field))
+            for field in ("email", "owner_email", "status", "expired_at", "parent_organization_id")
+            if getattr(invitation, field) is not None
+        },
+    )
     db.session.commit()
     shown = token if connected_guest is None else None
     return _with_token(host_id, invitation.id, shown)
@@ -341,7 +354,7 @@ def _invitation_for_update(host_id: uuid.UUID, invitation_id: uuid.UUID) -> Gues
 
 
 def resend_invitation(
-    host_id: uuid.UUID, invitation_id: uuid.UUID, expired_at: datetime | None
+    host_id: uuid.UUID, invitation_id: uuid.UUID, expired_at: datetime | None, *, actor: Actor
 ) -> schemas.CreatedGuestInvitation:
     """Send an open invitation again with a new token (the old one dies); return it."""
     now = utcnow()
@@ -352,6 +365,7 @@ def resend_invitation(
     if invitation.archived:
         db.session.rollback()
         raise InvitationArchived(loc=["path", "invitation_id"])
+    previous_expiry = invitation.expired_at
     if expired_at is not None:
         invitation.expired_at = _checked_expiry(expired_at, now)
     elif invitation.expired_at <= now:
@@ -360,24 +374,39 @@ def resend_invitation(
             "This invitation has expired: give a new expired_at to send it again.",
             loc=["body", "expired_at"],
         )
+    changes = {"last_invitation_sent_at": (invitation.last_invitation_sent_at, now)}
+    if expired_at is not None:
+        changes["expired_at"] = (previous_expiry, invitation.expired_at)
     token = secrets.token_urlsafe(32)
     invitation.token_hash = hash_token(token)
     invitation.last_invitation_sent_at = now
     invitation.updated_at = now
+    audit.record(host_id, actor, "invitation.resent", Subject.invitation(invitation.id), changes)
     db.session.commit()
     return _with_token(host_id, invitation_id, token)
 
 
 def set_archived(
-    host_id: uuid.UUID, invitation_id: uuid.UUID, archived: bool
+    host_id: uuid.UUID, invitation_id: uuid.UUID, archived: bool, *, actor: Actor
 ) -> schemas.GuestInvitation:
     """Archive (withdraw) or unarchive an invitation; repeating it changes nothing."""
     invitation = _invitation_for_update(host_id, invitation_id)
     if invitation.archived != archived:
         now = utcnow()
+        changes = {
+            "archived": (invitation.archived, archived),
+            "archived_at": (invitation.archived_at, now if archived else None),
+        }
         invitation.archived = archived
         invitation.archived_at = now if archived else None
         invitation.updated_at = now
+        audit.record(
+            host_id,
+            actor,
+            "invitation.archived" if archived else "invitation.unarchived",
+            Subject.invitation(invitation.id),
+            changes,
+        )
     db.session.commit()
     return get_invitation(host_id, invitation_id)
 
@@ -386,7 +415,7 @@ def set_archived(
 
 
 def accept_invitation(
-    guest_id: uuid.UUID, host_id: uuid.UUID, token: str
+    guest_id: uuid.UUID, host_id: uuid.UUID, token: str, *, actor: Actor
 ) -> schemas.HostConnection:
     """Connect the guest to the host with the invitation's token, exactly once; return it.
 
@@ -402,7 +431,7 @@ def accept_invitation(
     invitation = _invitation_by_token(host_id, token)
     _check_usable(invitation, now)
     try:
-        _connect(host_id, guest_id, invitation, now)
+        connection_changes = _connect(host_id, guest_id, invitation, now)
     except IntegrityError:
         db.session.rollback()
         _check_usable(_invitation_by_token(host_id, token), now)  # the other one used this token
@@ -427,12 +456,35 @@ def accept_invitation(
         db.session.rollback()
         raise InvitationAlreadyAccepted(loc=["body", "invitation_token"])
     mark_accepted_by_system(host_id, guest_id, now)
+    # In the host's trail, both: its invitation was used, and its connection made (or renewed).
+    audit.record(
+        host_id,
+        actor,
+        "invitation.accepted",
+        Subject.invitation(invitation.id),
+        {"status": (InvitationStatus.SENT, InvitationStatus.ACCEPTED_BY_GUEST)},
+    )
+    audit.record(
+        host_id,
+        actor,
+        "guest_connection.created"
+        if connection_changes["status"][0] is None
+        else "guest_connection.reconnected",
+        Subject.guest_connection(guest_id),
+        connection_changes,
+    )
     db.session.commit()
     return host_connections.get_host_connection(guest_id, host_id)
 
 
 def accept_as_new_organization(
-    user_id: uuid.UUID, name: str, email: str | None, host_id: uuid.UUID, token: str
+    user_id: uuid.UUID,
+    name: str,
+    email: str | None,
+    host_id: uuid.UUID,
+    token: str,
+    *,
+    actor: Actor,
 ) -> schemas.HostConnection:
     """Create an organization owned by this user and accept the invitation for it, or neither."""
     organization = Organization(
@@ -441,8 +493,22 @@ def accept_as_new_organization(
     db.session.add(organization)
     db.session.flush()
     db.session.add(Membership(user_id=user_id, organization_id=organization.id, role=Role.OWNER))
+    audit.record(
+        organization.id,
+        actor,
+        "organization.created",
+        Subject.organization(organization.id),
+        {"name": (None, organization.name), "email": (None, organization.email)},
+    )
+    audit.record(
+        organization.id,
+        actor,
+        "membership.added",
+        Subject.user(user_id),
+        {"role": (None, Role.OWNER)},
+    )
     try:
-        return accept_invitation(organization.id, host_id, token)
+        return accept_invitation(organization.id, host_id, token, actor=actor)
     except AppError:
         db.session.rollback()  # the new organization goes too
         raise
@@ -475,8 +541,11 @@ def _check_usable(invitation: GuestInvitation, now: datetime) -> None:
 
 def _connect(
     host_id: uuid.UUID, guest_id: uuid.UUID, invitation: GuestInvitation, now: datetime
-) -> None:
-    """Create the connection, or reconnect a guest that had left; refuse a connected one."""
+) -> dict[str, tuple]:
+    """Create the connection, or reconnect a guest that had left; refuse a connected one.
+
+    Return what changed on it, for the audit trail.
+    """
     connection = db.session.scalar(
         db.select(GuestConnection)
         .where(
@@ -488,6 +557,7 @@ def _connect(
     if connection is not None and connection.status == ConnectionStatus.CONNECTED:
         db.session.rollback()
         raise AlreadyConnected()
+    changes: dict[str, tuple] = {}
     if connection is None:
         connection = GuestConnection(
             host_organization_id=host_id,
@@ -497,11 +567,17 @@ def _connect(
             created_at=now,
         )
         db.session.add(connection)
+        changes["owner_email"] = (None, invitation.owner_email)
+    changes["status"] = (connection.status, ConnectionStatus.CONNECTED)
     connection.status = ConnectionStatus.CONNECTED
     connection.updated_at = now
     if invitation.parent_organization_id is not None:
+        previous_parent = connection.parent_organization_id
         connection.parent_organization_id = invitation.parent_organization_id
+        if previous_parent != invitation.parent_organization_id:
+            changes["parent_organization_id"] = (previous_parent, invitation.parent_organization_id)
     db.session.flush()
+    return changes
 
 
 def mark_accepted_by_system(host_id: uuid.UUID, guest_id: uuid.UUID, now: datetime) -> int:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Enum,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     ForeignKeyConstraint,
     Index,
+    Integer,
     String,
     Text,
     TypeDecorator,
@@ -100,12 +102,21 @@ class Role(enum.StrEnum):
     MEMBER = "member"
 
 
+class ActorKind(enum.StrEnum):
+    USER = "user"
+    API_CLIENT = "api_client"
+    CLI = "cli"
+
+
 class Organization(db.Model):
     __tablename__ = "organizations"
     __table_args__ = (
         CheckConstraint("length(name) BETWEEN 1 AND 300", name="name_length"),
         CheckConstraint("email IS NULL OR length(email) BETWEEN 3 AND 100", name="email_length"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        # For sorting a host's guests by name or e-mail (then id) when it has many of them.
+        Index("ix_organizations_name", "name", "id"),
+        Index("ix_organizations_email", "email", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -194,11 +205,54 @@ class GuestConnection(db.Model):
             "(archived AND archived_at IS NOT NULL) OR (NOT archived AND archived_at IS NULL)",
             name="archived_at_matches",
         ),
-        # The list views filter by host and sort by these; each index leads with the host.
-        Index("ix_guest_connections_host_created", "host_organization_id", "created_at"),
-        Index("ix_guest_connections_host_updated", "host_organization_id", "updated_at"),
-        Index("ix_guest_connections_host_score", "host_organization_id", "total_score"),
+        # The list filters by host and sorts by one of these, then by guest id (the tie-breaker):
+        # each index is exactly one such order, so a page is read without sorting.
+        Index(
+            "ix_guest_connections_host_created",
+            "host_organization_id",
+            "created_at",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_updated",
+            "host_organization_id",
+            "updated_at",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_score",
+            "host_organization_id",
+            "total_score",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_owner",
+            "host_organization_id",
+            "owner_email",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_score_updated",
+            "host_organization_id",
+            "score_updated_at",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_archived",
+            "host_organization_id",
+            "archived_at",
+            "guest_organization_id",
+        ),
+        Index(
+            "ix_guest_connections_host_action_updated",
+            "host_organization_id",
+            "active_action_updated_at",
+            "guest_organization_id",
+        ),
         Index("ix_guest_connections_host_parent", "host_organization_id", "parent_organization_id"),
+        # PostgreSQL also has, from migration 0002 only: trigram indexes on lower(owner_email)
+        # (and on the guest's lower(name), lower(email)) for substring search, and DESC NULLS
+        # LAST indexes for the descending orders of the columns that may be empty.
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -359,3 +413,32 @@ class OutboxMessage(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(db.Model):
+    """One write: who did it, what it changed (field -> [before, after]), and when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("length(actor_label) BETWEEN 1 AND 300", name="actor_label_length"),
+        CheckConstraint("length(action) BETWEEN 1 AND 64", name="action_length"),
+        Index("ix_audit_events_org_created", "organization_id", "created_at", "id"),
+        Index("ix_audit_events_subject", "subject_type", "subject_id", "created_at"),
+    )
+
+    # A sequence rather than a UUID: it orders events written within the same microsecond.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    actor_kind: Mapped[ActorKind] = mapped_column(_enum(ActorKind, "actor_kind"))
+    actor_id: Mapped[str] = mapped_column(String(128))
+    # Kept as written, so the trail still reads well after the user or client is gone.
+    actor_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(128))
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

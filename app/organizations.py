@@ -6,6 +6,8 @@ import uuid
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
+from app import audit
+from app.audit import Actor, Subject
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Membership, Organization, Role, User
@@ -52,7 +54,7 @@ def get_organization(organization_id: uuid.UUID) -> Organization:
 
 
 def create_organization(
-    name: str, email: str | None = None, parent_id: uuid.UUID | None = None
+    name: str, email: str | None = None, parent_id: uuid.UUID | None = None, *, actor: Actor
 ) -> Organization:
     """Create an organization (optionally within a parent group) and return it."""
     if parent_id is not None:
@@ -63,12 +65,29 @@ def create_organization(
         parent_id=parent_id,
     )
     db.session.add(organization)
+    db.session.flush()  # the event refers to the organization, which must exist first
+    audit.record(
+        organization.id,
+        actor,
+        "organization.created",
+        Subject.organization(organization.id),
+        {
+            field: (None, getattr(organization, field))
+            for field in ("name", "email", "parent_id")
+            if getattr(organization, field) is not None
+        },
+    )
     db.session.commit()
     return organization
 
 
 def add_member(
-    organization_id: uuid.UUID, email: str, name: str | None = None, role: Role = Role.MEMBER
+    organization_id: uuid.UUID,
+    email: str,
+    name: str | None = None,
+    role: Role = Role.MEMBER,
+    *,
+    actor: Actor,
 ) -> Membership:
     """Give the person with this e-mail a role in the organization, creating the user if new."""
     get_organization(organization_id)
@@ -82,5 +101,19 @@ def add_member(
         raise Conflict(f"{email} is already a member of this organization.", code="already_member")
     membership = Membership(user_id=user.id, organization_id=organization_id, role=role)
     db.session.add(membership)
+    record_membership_added(organization_id, user.id, email, role, actor)
     db.session.commit()
     return membership
+
+
+def record_membership_added(
+    organization_id: uuid.UUID, user_id: uuid.UUID, email: str, role: Role, actor: Actor
+) -> None:
+    """Add the audit event of a new membership to the session (the caller commits)."""
+    audit.record(
+        organization_id,
+        actor,
+        "membership.added",
+        Subject.user(user_id),
+        {"email": (None, email), "role": (None, role)},
+    )

@@ -142,26 +142,38 @@ class GuestConnectionQuery(BaseModel):
         description="Keep connections with these statuses (repeat the parameter); default both.",
     )
     archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
-    search_field: GuestConnectionSearchField = GuestConnectionSearchField.GUEST_NAME
+    search_field: GuestConnectionSearchField = Field(
+        default=GuestConnectionSearchField.GUEST_NAME, description="The field search_text is in."
+    )
     search_text: str | None = Field(
         default=None,
         min_length=1,
         max_length=255,
-        description="Case-insensitive substring of search_field; % and _ match literally.",
+        description=("Case-insensitive substring of search_field; %, _ and \\ match literally."),
     )
     parent_organization_id: uuid.UUID | None = Field(
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
     _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
-    order_by: GuestConnectionOrder = GuestConnectionOrder.GUEST_NAME
-    order_dir: OrderDirection = OrderDirection.ASC
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    order_by: GuestConnectionOrder = Field(
+        default=GuestConnectionOrder.GUEST_NAME,
+        description="Sort by this field; empty values come last, ties go by the guest's id.",
+    )
+    order_dir: OrderDirection = Field(default=OrderDirection.ASC, description="Sort direction.")
+    limit: int = Field(default=10, ge=1, le=100, description="Page size.")
+    # Bounded so that no database is asked for an offset beyond its integer range.
+    offset: int = Field(default=0, ge=0, le=2**31 - 1, description="Items to skip.")
 
 
 class GuestConnectionList(Schema):
     items: list[GuestConnection]
-    total_items: int = Field(ge=0)
+    total_items: int = Field(ge=0, description="How many connections match the filters in all.")
+
+
+class GuestConnectionUpdate(Schema):
+    """The body of PATCH /v1/guest-connections/{guest_org_id}."""
+
+    archived: bool = Field(strict=True, description="true archives, false unarchives.")
 
 
 class Page(BaseModel):

@@ -15,9 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.audit import Actor
 from app.errors import Forbidden
 from app.extensions import db
-from app.models import Membership, Organization, Role, User, utcnow
+from app.models import ActorKind, Membership, Organization, Role, User, utcnow
+from app.organizations import record_membership_added
 
 
 class UnknownPerson(Forbidden):
@@ -112,7 +114,7 @@ def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None
         user.name = claims["name"][:300]
     user.last_login_at = utcnow()
     db.session.flush()
-    _add_memberships(user.id, organization_ids)
+    _add_memberships(user, organization_ids)
     db.session.commit()
     return user.id
 
@@ -146,21 +148,24 @@ def _claimed_organizations(claims: Mapping[str, Any], org_claim: str | None) -> 
     return list(db.session.scalars(db.select(Organization.id).where(Organization.id.in_(ids))))
 
 
-def _add_memberships(user_id: uuid.UUID, organization_ids: list[uuid.UUID]) -> None:
+def _add_memberships(user: User, organization_ids: list[uuid.UUID]) -> None:
     if not organization_ids:
         return
     existing = set(
         db.session.scalars(
             db.select(Membership.organization_id).where(
-                Membership.user_id == user_id, Membership.organization_id.in_(organization_ids)
+                Membership.user_id == user.id, Membership.organization_id.in_(organization_ids)
             )
         )
     )
+    # The provider's claim grants these; the audit trail names the person and the claim.
+    actor = Actor(ActorKind.USER, str(user.id), f"{user.email} (organization claim at sign-in)")
     for organization_id in organization_ids:
         if organization_id not in existing:
             db.session.add(
-                Membership(user_id=user_id, organization_id=organization_id, role=Role.MEMBER)
+                Membership(user_id=user.id, organization_id=organization_id, role=Role.MEMBER)
             )
+            record_membership_added(organization_id, user.id, user.email, Role.MEMBER, actor)
 
 
 def demo_sign_in_emails(limit: int = 12) -> list[str]:

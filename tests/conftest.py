@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from app import api_clients, connections, create_app, organizations
+from app.audit import Actor
 from app.extensions import db, limiter
 from app.models import ConnectionStatus, Role
 
@@ -27,7 +28,7 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
 
 
 def database_url(tmp_dir) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir and tmp_dir / 'test.db'}"
 
 
 def test_config(tmp_dir, **overrides) -> dict:
@@ -41,6 +42,15 @@ def test_config(tmp_dir, **overrides) -> dict:
         "SIGNIN_RATE_LIMIT": "10000 per minute",
         **overrides,
     }
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if database_url(None).startswith("postgresql"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
 
 
 def reset_schema(app: Flask) -> None:
@@ -99,7 +109,7 @@ def make_org(app: Flask) -> Callable[..., uuid.UUID]:
         name: str = "Acme Ltd", email: str | None = None, parent: uuid.UUID | None = None
     ) -> uuid.UUID:
         with app.app_context():
-            return organizations.create_organization(name, email, parent).id
+            return organizations.create_organization(name, email, parent, actor=Actor.cli()).id
 
     return make
 
@@ -124,6 +134,7 @@ def make_connection(app: Flask) -> Callable[..., None]:
                 total_score=score,
                 parent_id=parent,
                 archived=archived,
+                actor=Actor.cli(),
             )
 
     return make
@@ -133,7 +144,7 @@ def make_connection(app: Flask) -> Callable[..., None]:
 def make_member(app: Flask) -> Callable[..., None]:
     def make(org: uuid.UUID, email: str, role: str = "member", name: str | None = None) -> None:
         with app.app_context():
-            organizations.add_member(org, email, name, Role(role))
+            organizations.add_member(org, email, name, Role(role), actor=Actor.cli())
 
     return make
 
@@ -148,7 +159,7 @@ class Credentials:
 def make_client(app: Flask) -> Callable[..., Credentials]:
     def make(org: uuid.UUID, name: str = "ERP integration") -> Credentials:
         with app.app_context():
-            api_client, secret = api_clients.create_api_client(org, name)
+            api_client, secret = api_clients.create_api_client(org, name, actor=Actor.cli())
             return Credentials(api_client.client_id, secret)
 
     return make

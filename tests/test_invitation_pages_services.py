@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import invitations
+from app.audit import Actor
 from app.errors import AppError
 from app.extensions import db
 from app.models import Membership, Organization, Role, User
@@ -51,7 +52,12 @@ def test_the_preview_says_why_a_used_link_is_dead(app, host, invitation, make_or
 def test_accepting_as_a_new_organization_makes_the_user_its_owner(app, host, invitation, user_id):
     with app.app_context():
         connection = invitations.accept_as_new_organization(
-            user_id, "Alder Foods", "finance@alder.example", host, invitation["invitation_token"]
+            user_id,
+            "Alder Foods",
+            "finance@alder.example",
+            host,
+            invitation["invitation_token"],
+            actor=Actor.cli(),
         )
         organization = db.session.get(Organization, connection.guest_organization_id)
         membership = db.session.get(Membership, (user_id, organization.id))
@@ -64,6 +70,8 @@ def test_a_refused_acceptance_creates_no_organization(app, host, invitation, use
     with app.app_context():
         before = db.session.scalar(db.select(db.func.count()).select_from(Organization))
         with pytest.raises(AppError):
-            invitations.accept_as_new_organization(user_id, "Alder", None, host, "x" * 43)
+            invitations.accept_as_new_organization(
+                user_id, "Alder", None, host, "x" * 43, actor=Actor.cli()
+            )
         after = db.session.scalar(db.select(db.func.count()).select_from(Organization))
     assert after == before

@@ -11,6 +11,7 @@ from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
 from app.api.guest_connections import GuestConnectionPath
+from app.audit import Actor
 from app.errors import Forbidden
 from app.schemas import Schema
 
@@ -47,7 +48,9 @@ def request_analytics(access: AccessContext, path: OrganizationPath) -> schemas.
     `guest_connection_not_found` (no connection with that guest), 409
     `guest_connection_disconnected`, `analytics_request_already_active`.
     """
-    return analytics.request_analytics(access.target_id, path.org_id)
+    return analytics.request_analytics(
+        access.target_id, path.org_id, actor=Actor.of(access.principal)
+    )
 
 
 @api_endpoint(
@@ -73,7 +76,9 @@ def submit_analytics(
     """
     if path.org_id != access.target_id:
         raise NotTheTarget(loc=["path", "org_id"])
-    return analytics.submit_score(access.target_id, body.total_score)
+    return analytics.submit_score(
+        access.target_id, body.total_score, actor=Actor.of(access.principal)
+    )
 
 
 @api_endpoint(

@@ -7,6 +7,7 @@ from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
 from app.api.guest_connections import GuestConnectionPath
+from app.audit import Actor
 
 
 @api_endpoint(
@@ -32,4 +33,6 @@ def notify_disconnected_guest(
     it. Each call queues one message. 409 `guest_connection_not_disconnected` (the guest is
     connected), `guest_email_unknown` (nowhere to write).
     """
-    return host_connections.notify_disconnection(access.target_id, path.guest_org_id)
+    return host_connections.notify_disconnection(
+        access.target_id, path.guest_org_id, actor=Actor.of(access.principal)
+    )

@@ -9,6 +9,7 @@ same declarations (app/api/openapi.py), so documentation and behaviour cannot dr
 from __future__ import annotations
 
 import functools
+import json
 import types
 import typing
 import uuid
@@ -133,7 +134,9 @@ def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[Organizatio
     if endpoint.query is not None:
         inputs["query"] = _validate(endpoint.query, _query_input(endpoint.query), "query", problems)
     if endpoint.body is not None:
-        inputs["body"] = _validate(endpoint.body, _json_body(problems), "body", problems)
+        data = _json_body(problems)
+        if data is not _NOT_JSON:
+            inputs["body"] = _validate(endpoint.body, data, "body", problems)
     if problems:
         raise ValidationFailed(problems)
     return headers, inputs  # type: ignore[return-value]
@@ -173,7 +176,8 @@ def validation_problems(error: ValidationError, source: str) -> list[dict[str, A
     """Return pydantic's errors as the contract's error entries, located under source."""
     return [
         {
-            "loc": [source, *item["loc"]],
+            # A query parameter is named as a whole, even when one of its repetitions is wrong.
+            "loc": [source, *item["loc"][:1]] if source == "query" else [source, *item["loc"]],
             "msg": _sentence(item["msg"]),
             "type": "validation",
             "code": "validation_error",
@@ -209,11 +213,16 @@ def _is_list(annotation: Any) -> bool:
     return False
 
 
+_NOT_JSON = object()
+
+
 def _json_body(problems: list[dict[str, Any]]) -> Any:
+    """Return the decoded JSON body (or _NOT_JSON, noting the problem); raise 415 if not JSON."""
     if not request.is_json:
         raise UnsupportedMediaType()
-    data = request.get_json(silent=True)
-    if data is None:
+    try:
+        return json.loads(request.get_data(cache=True))
+    except ValueError:  # also UnicodeDecodeError
         problems.append(
             {
                 "loc": ["body"],
@@ -222,7 +231,7 @@ def _json_body(problems: list[dict[str, Any]]) -> Any:
                 "code": "validation_error",
             }
         )
-    return data
+        return _NOT_JSON
 
 
 def _respond(result: BaseModel | None, status: int) -> Response:

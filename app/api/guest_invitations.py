@@ -10,6 +10,7 @@ from app import invitations, schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
+from app.audit import Actor
 from app.schemas import Schema
 
 TAG = "Guest invitations"
@@ -42,7 +43,7 @@ def create_guest_invitation(
     has no token. 409 `invitation_already_pending`: an open invitation to this e-mail exists
     (resend it instead).
     """
-    return invitations.create_invitation(access.target_id, body)
+    return invitations.create_invitation(access.target_id, body, actor=Actor.of(access.principal))
 
 
 @api_endpoint(
@@ -100,7 +101,9 @@ def resend_guest_invitation(
     has passed). Send `{}` to keep it. 409 `invitation_already_accepted`, `invitation_archived`,
     or `invitation_expired` (expired and no new `expired_at`).
     """
-    return invitations.resend_invitation(access.target_id, path.invitation_id, body.expired_at)
+    return invitations.resend_invitation(
+        access.target_id, path.invitation_id, body.expired_at, actor=Actor.of(access.principal)
+    )
 
 
 @api_endpoint(
@@ -119,4 +122,6 @@ def update_guest_invitation(
     access: AccessContext, path: InvitationPath, body: schemas.GuestInvitationArchive
 ) -> schemas.GuestInvitation:
     """(ours) Archive an invitation (withdrawing it: its token stops working) or unarchive it."""
-    return invitations.set_archived(access.target_id, path.invitation_id, body.archived)
+    return invitations.set_archived(
+        access.target_id, path.invitation_id, body.archived, actor=Actor.of(access.principal)
+    )

@@ -10,6 +10,7 @@ from app import host_connections, invitations, schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
+from app.audit import Actor
 from app.schemas import Schema
 
 TAG = "Host connections"
@@ -44,7 +45,10 @@ def accept_invitation(
     `already_connected`.
     """
     return invitations.accept_invitation(
-        access.target_id, body.host_organization_id, body.invitation_token
+        access.target_id,
+        body.host_organization_id,
+        body.invitation_token,
+        actor=Actor.of(access.principal),
     )
 
 
@@ -101,4 +105,6 @@ def update_host_connection(
     Disconnecting resolves the host's open analytics request; the host sees the connection
     as disconnected and stops receiving score updates until the guest reconnects.
     """
-    return host_connections.set_status(access.target_id, path.host_org_id, body.status)
+    return host_connections.set_status(
+        access.target_id, path.host_org_id, body.status, actor=Actor.of(access.principal)
+    )

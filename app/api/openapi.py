@@ -126,7 +126,9 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
             continue
         schema = model.model_json_schema(ref_template=REF)
         required = set(schema.get("required", []))
+        definitions = schema.get("$defs", {})
         for name, property_schema in schema["properties"].items():
+            property_schema = _parameter_schema(property_schema, definitions)
             description = property_schema.pop("description", None)
             parameter = {
                 "name": name,
@@ -138,6 +140,35 @@ def _parameters(endpoint: Endpoint) -> list[dict[str, Any]]:
                 parameter["description"] = description
             parameters.append(parameter)
     return parameters
+
+
+def _parameter_schema(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """Return a parameter's schema self-contained: enums written out, no null alternative.
+
+    A parameter is absent rather than null, and its enum values belong in the parameter itself,
+    where clients and the docs page read them.
+    """
+    schema = _inline(schema, definitions)
+    alternatives = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    if len(alternatives) == 1 and len(schema["anyOf"]) == 2:
+        rest = {k: v for k, v in schema.items() if k != "anyOf"}
+        if rest.get("default", ...) is None:
+            del rest["default"]
+        schema = {**alternatives[0], **rest}
+    return schema
+
+
+def _inline(value: Any, definitions: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        reference = value.get("$ref", "")
+        if reference.startswith(REF.format(model="")):
+            target = definitions[reference.rsplit("/", 1)[1]]
+            rest = {k: v for k, v in value.items() if k != "$ref"}
+            return _inline({**target, **rest}, definitions)
+        return {k: _inline(v, definitions) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inline(item, definitions) for item in value]
+    return value
 
 
 def _responses(endpoint: Endpoint) -> dict[str, Any]:

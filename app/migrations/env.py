@@ -44,6 +44,17 @@ def get_metadata():
     return target_db.metadata
 
 
+# Indexes that migration 0002 makes on PostgreSQL only (trigram search, DESC NULLS LAST orders).
+# The models cannot declare them for one database only, so autogenerate must not drop them.
+POSTGRESQL_ONLY_INDEX_SUFFIXES = ("_trgm", "_desc")
+
+
+def include_object(object_, name, type_, reflected, compare_to):
+    if type_ == "index" and reflected and compare_to is None:
+        return not (name or "").endswith(POSTGRESQL_ONLY_INDEX_SUFFIXES)
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -57,7 +68,12 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url,
+        target_metadata=get_metadata(),
+        literal_binds=True,
+        include_object=include_object,
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -82,6 +98,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

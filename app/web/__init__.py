@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.web import auth, filters, lifecycle, pages
+from app.web import auth, filters, lifecycle, pages, settings
 
 
 def init_app(app: Flask) -> None:
@@ -13,3 +13,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lifecycle.bp)
+    app.register_blueprint(settings.bp)

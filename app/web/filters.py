@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from app.audit import describe_changes
 from app.schemas import format_timestamp
 
 # The score picture's scale. Scores above it still show their number; the picture is full.
@@ -15,6 +16,27 @@ SCORE_BANDS = ((40.0, "Low", "low"), (70.0, "Medium", "medium"), (float("inf"), 
 
 ACTION_LABELS = {"analytics_request": "Analytics requested"}
 
+# Audit trail actions as people read them; unknown ones show their code.
+AUDIT_ACTION_LABELS = {
+    "guest_connection.created": "Connected",
+    "guest_connection.archived": "Archived",
+    "guest_connection.unarchived": "Unarchived",
+    "guest_connection.disconnected": "Disconnected",
+    "guest_connection.reconnected": "Reconnected",
+    "guest_connection.analytics_requested": "Analytics requested",
+    "guest_connection.score_updated": "Score updated",
+    "guest_connection.disconnection_notified": "Guest told of the disconnection",
+    "invitation.created": "Invitation sent",
+    "invitation.resent": "Invitation sent again",
+    "invitation.archived": "Invitation withdrawn",
+    "invitation.unarchived": "Invitation restored",
+    "invitation.accepted": "Invitation accepted",
+    "api_client.created": "API client created",
+    "api_client.revoked": "API client revoked",
+    "organization.created": "Organization created",
+    "membership.added": "Member added",
+}
+
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
@@ -23,6 +45,8 @@ def init_app(app: Flask) -> None:
         iso_time=format_timestamp,
         score_text=score_text,
         action_label=action_label,
+        audit_action=audit_action,
+        audit_changes=audit_changes,
     )
     app.jinja_env.globals.update(
         score_percent=score_percent, score_band=score_band, SCORE_SCALE=SCORE_SCALE
@@ -78,3 +102,12 @@ def action_label(action: str | None) -> str:
     if action is None:
         return "None"
     return ACTION_LABELS.get(str(action), str(action).replace("_", " ").capitalize())
+
+
+def audit_action(action: str) -> str:
+    return AUDIT_ACTION_LABELS.get(action, action)
+
+
+def audit_changes(changes: dict) -> list[str]:
+    """Return one "field: before → after" line per changed field."""
+    return [describe_changes({field: values}) for field, values in changes.items()]

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from werkzeug.wrappers import Response
 
 from app import analytics, host_connections, invitations, schemas
+from app.audit import Actor
 from app.errors import AppError
 from app.models import ConnectionStatus, InvitationStatus, utcnow
 from app.web.auth import safe_next
-from app.web.pages import EXPIRY_CHOICES, _authorize
+from app.web.pages import EXPIRY_CHOICES, authorize_page
 
 bp = Blueprint("lifecycle", __name__)
 
@@ -54,7 +55,7 @@ def _days(value: str | None) -> int:
 @login_required
 def invitation_list(org_id: uuid.UUID):
     """List the organization's invitations: open ones first, by expiry."""
-    _authorize(org_id)
+    authorize_page(org_id)
     show = request.args.get("show", "open")
     query = _invitation_query(show, request.args.get("offset", "0"))
     page = invitations.list_invitations(org_id, query)
@@ -96,7 +97,7 @@ def _invitation_query(show: str, offset: str) -> schemas.GuestInvitationQuery:
 @login_required
 def invite(org_id: uuid.UUID):
     """Invite an e-mail address; show the link once."""
-    _authorize(org_id)
+    authorize_page(org_id)
     email = request.form.get("email", "").strip()
     try:
         data = schemas.GuestInvitationCreate(
@@ -104,7 +105,7 @@ def invite(org_id: uuid.UUID):
             expired_at=utcnow() + timedelta(days=_days(request.form.get("days"))),
             owner_email=current_user.access.email,
         )
-        invitation = invitations.create_invitation(org_id, data)
+        invitation = invitations.create_invitation(org_id, data, actor=_actor())
     except ValidationError:
         flash(f"Enter the e-mail address of the person to invite, not {email!r}.", "error")
         return _back(url_for("lifecycle.invitation_list", org_id=org_id))
@@ -118,10 +119,10 @@ def invite(org_id: uuid.UUID):
 @login_required
 def resend(org_id: uuid.UUID, invitation_id: uuid.UUID):
     """Send an invitation again with a fresh link (and expiry); show the new link once."""
-    _authorize(org_id)
+    authorize_page(org_id)
     expiry = utcnow() + timedelta(days=_days(request.form.get("days")))
     try:
-        invitation = invitations.resend_invitation(org_id, invitation_id, expiry)
+        invitation = invitations.resend_invitation(org_id, invitation_id, expiry, actor=_actor())
     except AppError as error:
         flash(_refusal(error), "error")
         return _back(url_for("lifecycle.invitation_list", org_id=org_id))
@@ -134,9 +135,9 @@ def resend(org_id: uuid.UUID, invitation_id: uuid.UUID):
 @login_required
 def archive(org_id: uuid.UUID, invitation_id: uuid.UUID):
     """Archive (withdraw) or unarchive an invitation."""
-    _authorize(org_id)
+    authorize_page(org_id)
     archived = request.form.get("archived") == "true"
-    invitation = invitations.set_archived(org_id, invitation_id, archived)
+    invitation = invitations.set_archived(org_id, invitation_id, archived, actor=_actor())
     word = "withdrawn (archived)" if archived else "restored"
     flash(f"The invitation to {invitation.email} is {word}.", "success")
     return _back(url_for("lifecycle.invitation_list", org_id=org_id))
@@ -177,8 +178,8 @@ def accept():
     try:
         if request.form.get("organization_id"):
             guest_id = _organization_id(request.form["organization_id"])
-            _authorize(guest_id)
-            connection = invitations.accept_invitation(guest_id, host_id, token)
+            authorize_page(guest_id)
+            connection = invitations.accept_invitation(guest_id, host_id, token, actor=_actor())
         else:
             connection = invitations.accept_as_new_organization(
                 current_user.access.id,
@@ -186,12 +187,18 @@ def accept():
                 request.form.get("email") or None,
                 host_id,
                 token,
+                actor=_actor(),
             )
     except AppError as error:
         flash(_refusal(error), "error")
         return _accept_page(token, invitations.preview_invitation(token), error.status)
     flash(f"You are now connected to {connection.host_name}.", "success")
     return redirect(url_for("lifecycle.hosts", org_id=connection.guest_organization_id))
+
+
+def _actor() -> Actor:
+    """Return the signed-in person as the actor of a write (after authorize_page)."""
+    return Actor.of(current_user.principal)
 
 
 def _organization_id(value: str) -> uuid.UUID:
@@ -208,7 +215,7 @@ def _organization_id(value: str) -> uuid.UUID:
 @login_required
 def hosts(org_id: uuid.UUID):
     """List the organization's hosts, with leaving, coming back, and the analytics form."""
-    _authorize(org_id)
+    authorize_page(org_id)
     try:
         offset = max(0, int(request.args.get("offset", "0")))
     except ValueError:
@@ -222,12 +229,12 @@ def hosts(org_id: uuid.UUID):
 @login_required
 def set_host_status(org_id: uuid.UUID, host_org_id: uuid.UUID):
     """Disconnect from a host, or reconnect."""
-    _authorize(org_id)
+    authorize_page(org_id)
     try:
         status = ConnectionStatus(request.form.get("status", ""))
     except ValueError:
         abort(400)
-    connection = host_connections.set_status(org_id, host_org_id, status)
+    connection = host_connections.set_status(org_id, host_org_id, status, actor=_actor())
     if status == ConnectionStatus.DISCONNECTED:
         flash(f"You disconnected from {connection.host_name}.", "success")
     else:
@@ -239,7 +246,7 @@ def set_host_status(org_id: uuid.UUID, host_org_id: uuid.UUID):
 @login_required
 def submit_analytics(org_id: uuid.UUID):
     """Record the organization's analytics result: its total score, for all its hosts."""
-    _authorize(org_id)
+    authorize_page(org_id)
     try:
         score = float(request.form.get("total_score", "").strip().replace(",", "."))
     except ValueError:
@@ -247,7 +254,7 @@ def submit_analytics(org_id: uuid.UUID):
     if not math.isfinite(score) or score < 0:
         flash("The total score must be a number of 0 or more.", "error")
         return redirect(url_for("lifecycle.hosts", org_id=org_id))
-    result = analytics.submit_score(org_id, score)
+    result = analytics.submit_score(org_id, score, actor=_actor())
     hosts_word = "host" if result.connections_updated == 1 else "hosts"
     flash(
         f"Your total score {score:g} is recorded and shown to "
@@ -264,9 +271,9 @@ def submit_analytics(org_id: uuid.UUID):
 @login_required
 def request_analytics(org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Ask a connected guest to run analytics."""
-    _authorize(org_id)
+    authorize_page(org_id)
     try:
-        analytics.request_analytics(org_id, guest_org_id)
+        analytics.request_analytics(org_id, guest_org_id, actor=_actor())
         flash("Analytics requested: the guest sees the request on its list of hosts.", "success")
     except AppError as error:
         flash(_refusal(error), "error")
@@ -277,9 +284,9 @@ def request_analytics(org_id: uuid.UUID, guest_org_id: uuid.UUID):
 @login_required
 def notify_disconnection(org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Tell a guest that disconnected that the host noticed (queued as an e-mail)."""
-    _authorize(org_id)
+    authorize_page(org_id)
     try:
-        message = host_connections.notify_disconnection(org_id, guest_org_id)
+        message = host_connections.notify_disconnection(org_id, guest_org_id, actor=_actor())
         flash(f"A message to {message.recipient_email} is on its way.", "success")
     except AppError as error:
         flash(_refusal(error), "error")

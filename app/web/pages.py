@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     g,
@@ -19,16 +20,18 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
 from pydantic import ValidationError
 
-from app import analytics, connections, invitations, schemas
+from app import analytics, audit, connections, csv_export, invitations, schemas
 from app.access import AccessContext, RequesterForbidden, Scenario, authorize
 from app.api.endpoints import validation_problems
-from app.errors import Forbidden
-from app.models import InvitationStatus
+from app.audit import Actor, Subject
+from app.errors import Forbidden, ValidationFailed
+from app.models import InvitationStatus, Role, utcnow
 from app.score_chart import score_chart
 from app.web.auth import SignedInUser
 
@@ -41,6 +44,7 @@ EXPIRY_CHOICES = (7, 14, 30, 90)  # days an invitation stays open, offered on th
 OPEN_INVITATIONS = schemas.GuestInvitationQuery(
     statuses=[InvitationStatus.SENT], archived=False, order_by="expired_at", limit=5
 )
+HISTORY_LENGTH = 50  # events shown on a detail page, newest first
 
 
 class NotAMember(Forbidden):
@@ -52,10 +56,12 @@ def _user() -> SignedInUser:
     return current_user  # type: ignore[return-value]
 
 
-def _authorize(org_id: uuid.UUID) -> AccessContext:
+def authorize_page(org_id: uuid.UUID, minimum_role: Role = Role.MEMBER) -> AccessContext:
     """Apply the one access rule for a page of this organization (Self scenario)."""
     try:
-        access = authorize(_user().principal, org_id, org_id, {Scenario.SELF})
+        access = authorize(
+            _user().principal, org_id, org_id, {Scenario.SELF}, minimum_role=minimum_role
+        )
     except RequesterForbidden:
         raise NotAMember() from None
     session[LAST_ORG_KEY] = str(org_id)
@@ -78,7 +84,7 @@ def home():
 @login_required
 def dashboard(org_id: uuid.UUID):
     """List the organization's guests with the filters, order and page in the URL."""
-    _authorize(org_id)
+    authorize_page(org_id)
     counts = connections.count_guest_connections(org_id)
     try:
         query = schemas.GuestConnectionQuery.model_validate(_query_input())
@@ -109,21 +115,46 @@ def dashboard(org_id: uuid.UUID):
     )
 
 
+@bp.get("/orgs/<uuid:org_id>/guest-connections.csv")
+@login_required
+def export_csv(org_id: uuid.UUID):
+    """Download every guest of the dashboard's filters, in its order, as CSV (streamed)."""
+    authorize_page(org_id)
+    try:
+        query = schemas.GuestConnectionQuery.model_validate(_query_input())
+    except ValidationError as error:
+        raise ValidationFailed(validation_problems(error, "query")) from None
+    rows = connections.iter_guest_connections(org_id, query)
+    filename = f"guest-connections-{utcnow():%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(csv_export.guest_connections_csv(rows)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @bp.get("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>")
 @login_required
 def detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Show one guest connection."""
-    _authorize(org_id)
+    authorize_page(org_id)
     connection = connections.get_guest_connection(org_id, guest_org_id)
     parent = None
     if connection.parent_organization_id is not None:
         parent = connections.parent_at_host(org_id, connection.parent_organization_id, guest_org_id)
+    history = audit.list_events(
+        org_id, Subject.guest_connection(guest_org_id), limit=HISTORY_LENGTH
+    )
     return render_template(
         "connections/detail.html",
         org_id=org_id,
         connection=connection,
         parent=parent,
         chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
+        history=history,
         api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
     )
 
@@ -132,9 +163,11 @@ def detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):
 @login_required
 def set_archived(org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Archive or unarchive a guest connection, then show it again."""
-    _authorize(org_id)
+    access = authorize_page(org_id)
     archived = request.form.get("archived") == "true"
-    connection = connections.set_archived(org_id, guest_org_id, archived)
+    connection = connections.set_archived(
+        org_id, guest_org_id, archived, actor=Actor.of(access.principal)
+    )
     flash(
         f"{connection.guest_name} is {'archived' if archived else 'no longer archived'}.",
         "success",
@@ -197,6 +230,13 @@ def _url_value(value: Any) -> Any:
 def list_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery, **changes: Any) -> str:
     """Return the dashboard URL for this query with some values changed (None removes one)."""
     return url_for("pages.dashboard", org_id=org_id, **query_args(query, **changes))
+
+
+@bp.app_template_global()
+def export_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> str:
+    """Return the CSV download URL for this query's filters and order (all pages)."""
+    args = query_args(query, limit=None, offset=None)
+    return url_for("pages.export_csv", org_id=org_id, **args)
 
 
 @bp.app_template_global()

@@ -184,6 +184,8 @@ class Page(BaseModel):
     limit: int = Field(default=10, ge=1, le=100)
     # Bounded so that no database is asked for an offset beyond its integer range (500).
     offset: int = Field(default=0, ge=0, le=2**31 - 1)
+    # Every list's filters refuse NUL too (search text reaches PostgreSQL).
+    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
 
 
 # -- host connections (the guest's side) ----------------------------------------------------------

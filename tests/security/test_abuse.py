@@ -420,3 +420,27 @@ def test_offsets_beyond_any_database_integer_are_422(
     )
     assert response.status_code == 422
     assert response.json["detail"][0]["loc"] == ["query", "offset"]
+
+
+@pytest.mark.parametrize("path", ["/v1/host-connections", "/v1/guest-invitations"])
+@pytest.mark.parametrize("text", ["a\x00b", "%_\\'\"", "ü" * 255])
+def test_every_list_search_takes_hostile_text_cleanly(
+    client, token_for, host_with_guest, path, text
+):
+    """Do the other lists' searches also refuse NUL (422) and take wildcards and quotes (200)?"""
+    host, _ = host_with_guest
+    response = client.get(
+        path,
+        query_string={"search_text": text},
+        headers={
+            "Authorization": f"Bearer {token_for(host)}",
+            "Requester-Organization-ID": str(host),
+            "Target-Organization-ID": str(host),
+        },
+    )
+    if "\x00" in text:
+        assert response.status_code == 422
+        assert response.json["detail"][0]["loc"] == ["query", "search_text"]
+    else:
+        assert response.status_code == 200
+        assert response.json["items"] == []

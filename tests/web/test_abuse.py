@@ -239,3 +239,24 @@ def test_an_error_page_that_cannot_render_still_answers(client, monkeypatch):
     assert response.status_code == 404
     assert "<h1>404</h1>" in text(response)
     assert "exploded" not in text(response) and "Traceback" not in text(response)
+
+
+# -- NUL in forms, paths and queries --------------------------------------------------------------
+
+
+def test_nul_in_a_form_or_path_is_a_422_page_not_a_crash(signed_in, make_org):
+    """Does a NUL typed into a form or a URL get a clear refusal rather than a database error?"""
+    host = make_org("Northwind Supplies")
+    client = signed_in(host)
+    settings = f"/orgs/{host}/settings/api-clients"
+    token = csrf_token(client, settings)
+
+    by_form = client.post(settings, data={"csrf_token": token, "name": "Nullbyte\x00"})
+    by_path = client.post(f"{settings}/gc_x%00/revoke", data={"csrf_token": token})
+    by_query = client.get(f"/orgs/{host}/guest-connections?search_text=a%00b")
+
+    for response in (by_form, by_path, by_query):
+        assert response.status_code == 422, response.status_code
+        assert response.mimetype == "text/html"
+        assert "NUL" in text(response)
+    assert "Nullbyte" not in text(client.get(settings))  # nothing was created

@@ -3,7 +3,7 @@
 Schemathesis reads /v1/openapi.json and generates valid (positive) and invalid (negative)
 requests for every documented operation, sent to the app in-process (WSGI). Each request
 carries a valid token and, mostly, the headers and ids of a seeded host, so the fuzzing reaches
-past authentication into the endpoints themselves. Bounded: a few dozen examples per operation
+past authentication into the endpoints themselves. Bounded: a hundred examples per operation
 and mode, well under a minute in all. (Schemathesis's pytest plugin does not run on pytest 9
 yet, so the operations are driven with Hypothesis directly.)
 """
@@ -28,7 +28,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES_PER_OPERATION = 50
+EXAMPLES_PER_OPERATION = 100
 
 
 @pytest.fixture

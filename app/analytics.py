@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, schemas
 from app.audit import Actor, Subject
-from app.connections import GuestConnectionNotFound
+from app.connections import GuestConnectionNotFound, lock_connection
 from app.errors import Conflict
 from app.extensions import db
 from app.host_connections import resolve_open_actions
@@ -44,14 +44,7 @@ def request_analytics(
     host_id: uuid.UUID, guest_id: uuid.UUID, *, actor: Actor
 ) -> schemas.ConnectionAction:
     """Open an analytics request from the host to a connected guest; return the action."""
-    connection = db.session.scalar(
-        db.select(GuestConnection)
-        .where(
-            GuestConnection.host_organization_id == host_id,
-            GuestConnection.guest_organization_id == guest_id,
-        )
-        .with_for_update()
-    )
+    connection = lock_connection(host_id, guest_id)
     if connection is None:
         raise GuestConnectionNotFound(loc=["path", "org_id"])
     if connection.status != ConnectionStatus.CONNECTED:

@@ -292,9 +292,9 @@ def set_archived(
     return get_guest_connection(host_id, guest_id)
 
 
-def _connection_for_update(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection:
-    """Return the connection row, locked for update where the database can, or raise NotFound."""
-    connection = db.session.scalar(
+def lock_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection | None:
+    """Return the connection row locked for update (where the database can), or None."""
+    return db.session.scalar(
         db.select(GuestConnection)
         .where(
             GuestConnection.host_organization_id == host_id,
@@ -302,6 +302,10 @@ def _connection_for_update(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConn
         )
         .with_for_update()
     )
+
+
+def _connection_for_update(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection:
+    connection = lock_connection(host_id, guest_id)
     if connection is None:
         raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
     return connection

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app import audit, schemas
 from app.audit import Actor, Subject
-from app.connections import GuestConnectionNotFound
+from app.connections import GuestConnectionNotFound, lock_connection
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import (
@@ -133,14 +133,7 @@ def set_status(
 
     Disconnecting also closes the host's open requests: a guest that left owes no analytics.
     """
-    connection = db.session.scalar(
-        db.select(GuestConnection)
-        .where(
-            GuestConnection.guest_organization_id == guest_id,
-            GuestConnection.host_organization_id == host_id,
-        )
-        .with_for_update()
-    )
+    connection = lock_connection(host_id, guest_id)
     if connection is None:
         raise HostConnectionNotFound(loc=["path", "host_org_id"])
     if connection.status != status:

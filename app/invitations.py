@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 
 from app import audit, host_connections, schemas
 from app.audit import Actor, Subject
+from app.connections import lock_connection
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -546,14 +547,7 @@ def _connect(
 
     Return what changed on it, for the audit trail.
     """
-    connection = db.session.scalar(
-        db.select(GuestConnection)
-        .where(
-            GuestConnection.host_organization_id == host_id,
-            GuestConnection.guest_organization_id == guest_id,
-        )
-        .with_for_update()
-    )
+    connection = lock_connection(host_id, guest_id)
     if connection is not None and connection.status == ConnectionStatus.CONNECTED:
         db.session.rollback()
         raise AlreadyConnected()

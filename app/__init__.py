@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app import request_limits
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
-from app.extensions import csrf, db, migrate
+from app.extensions import csrf, db, limiter, migrate
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,13 +26,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
-    app.json.sort_keys = False  # keep the contract's field order
+    request_limits.init_app(app)
 
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
     csrf.init_app(app)
+    limiter.init_app(app)
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # Behind proxies, the client's IP (rate limits) and scheme (HTTPS: secure cookies,
+        # HSTS, external URLs) come from the X-Forwarded-For and -Proto headers they set.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             use_sqlite_pragmas(db.engine)

@@ -15,6 +15,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from app import (
     api_clients,
@@ -52,6 +53,11 @@ def reports_errors(command: Callable) -> Callable:
         except AppError as error:
             db.session.rollback()
             raise CommandFailed(error.message) from None
+        except (OperationalError, InterfaceError) as error:
+            db.session.rollback()
+            raise CommandFailed(
+                f"The database is unreachable; nothing was changed ({str(error.orig).strip()})."
+            ) from None
 
     return run
 

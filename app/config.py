@@ -24,6 +24,10 @@ STRING_SETTINGS = (
     "TOKEN_ISSUER",
     "TOKEN_AUDIENCE",
     "PUBLIC_URL",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
+    "TOKEN_RATE_LIMIT",
+    "SIGNIN_RATE_LIMIT",
     "SMTP_HOST",
     "SMTP_USERNAME",
     "SMTP_PASSWORD",
@@ -33,6 +37,8 @@ STRING_SETTINGS = (
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "MAX_CONTENT_LENGTH",
+    "SIGNING_KEY_CACHE_SECONDS",
+    "TRUSTED_PROXIES",
     "SMTP_PORT",
     "DATABASE_PING_IDLE_SECONDS",
 )
@@ -53,6 +59,17 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     # A pooled connection idle this long is checked before use (see app/database.py).
     "DATABASE_PING_IDLE_SECONDS": 10,
+    # How long a process trusts its cached signing keys before reading them again: after
+    # `flask keys rotate`, every app server signs with the new key within this time.
+    "SIGNING_KEY_CACHE_SECONDS": 60,
+    # Rate limits per client IP, in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI
+    # (memory:// counts per process; redis://host:6379/0 shares the counts between servers).
+    "TOKEN_RATE_LIMIT": "30 per minute",
+    "SIGNIN_RATE_LIMIT": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "guest-connections",
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: trust none).
+    "TRUSTED_PROXIES": 0,
     # The outbox sender (`flask outbox send`) is off until SMTP_HOST is set.
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
@@ -108,6 +125,17 @@ def _derive(app: Flask) -> None:
         config["SECRET_KEY"] = _development_secret(Path(app.instance_path))
     if is_production and len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters in production.")
+    if is_production and len(set(config["SECRET_KEY"])) < 10:
+        # "xxxx…" or "aaaa…1234": long enough, yet a placeholder anyone could guess.
+        raise ConfigError(
+            "SECRET_KEY looks like a placeholder; generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if is_production and not config["OIDC_ISSUER"]:
+        raise ConfigError(
+            "OIDC_ISSUER must be set in production (the URL of your OpenID Connect provider); "
+            "the development sign-in provider is never used there."
+        )
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = is_production
@@ -116,11 +144,19 @@ def _derive(app: Flask) -> None:
 
 
 def _engine_options(url: str) -> dict[str, Any]:
+    # Errors never carry the statement's parameters into logs: they can hold secrets.
     if url.startswith("sqlite"):
         # Several gunicorn threads share the file; wait for a lock rather than fail at once.
-        return {"connect_args": {"timeout": 15}}
+        return {"hide_parameters": True, "connect_args": {"timeout": 15}}
     # Connections the server closed (restart, failover) are replaced by ping_when_idle().
-    return {"pool_size": 10, "max_overflow": 10}
+    # A server that does not answer fails a request in seconds (503), not after minutes.
+    return {
+        "hide_parameters": True,
+        "pool_size": 10,
+        "max_overflow": 10,
+        "pool_timeout": 10,
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def _development_secret(instance: Path) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, bindparam, func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app import audit, schemas
@@ -345,7 +346,7 @@ def add_guest_connection(
         )
     )
     if exists is not None:
-        raise Conflict("These organizations are already connected.", code="already_connected")
+        raise _already_connected()
     now = utcnow()
     connection = GuestConnection(
         host_organization_id=host_id,
@@ -361,7 +362,14 @@ def add_guest_connection(
         updated_at=now,
     )
     db.session.add(connection)
-    db.session.flush()  # the score history and invitations refer to the connection
+    try:
+        # The flush meets the unique pair first: the score history and invitations refer to
+        # the connection.
+        db.session.flush()
+    except IntegrityError:
+        # Another request connected the same pair between our check and our insert.
+        db.session.rollback()
+        raise _already_connected() from None
     if total_score is not None:
         db.session.add(
             ScoreChange(
@@ -396,3 +404,7 @@ def add_guest_connection(
     )
     db.session.commit()
     return connection
+
+
+def _already_connected() -> Conflict:
+    return Conflict("These organizations are already connected.", code="already_connected")

@@ -13,6 +13,7 @@ from app.api.endpoints import UnsupportedMediaType, validation_problems
 from app.errors import AppError, InvalidClientCredentials, ValidationFailed
 from app.extensions import csrf, db
 from app.models import ApiClient
+from app.rate_limits import token_rate_limit
 from app.schemas import Schema, TokenRequest, TokenResponse
 from app.tokens import client_secret_matches, issue_access_token, public_jwks
 
@@ -52,6 +53,7 @@ class OAuthError(AppError):
 
 @bp.post("/oauth2/token")
 @csrf.exempt
+@token_rate_limit
 def token() -> Response:
     """Exchange an API client's credentials for a short-lived JWT."""
     client_id, client_secret = _client_credentials()
@@ -105,7 +107,9 @@ def _client_credentials() -> tuple[str, str]:
     client_secret = basic.password if basic else form.client_secret
     if not client_id or not client_secret:
         raise InvalidClientCredentials()
-    return client_id, client_secret
+    # HTTP Basic credentials bypassed the form's schema: hold them to the same rules.
+    checked = _validated(TokenRequest, {"client_id": client_id, "client_secret": client_secret})
+    return checked.client_id, checked.client_secret
 
 
 def _validated(model: type[SchemaT], data: object) -> SchemaT:

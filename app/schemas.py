@@ -13,6 +13,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 
 from app.models import ActionStatus, ActionType, ConnectionStatus, InvitationStatus
@@ -35,8 +36,17 @@ Timestamp = Annotated[
 ]
 
 
+def refuse_nul(value: Any) -> Any:
+    """Refuse text holding NUL: PostgreSQL can neither store nor compare it."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain the NUL character")
+    return value
+
+
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -144,6 +154,7 @@ class GuestConnectionQuery(BaseModel):
     parent_organization_id: uuid.UUID | None = Field(
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
+    _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
     order_by: GuestConnectionOrder = Field(
         default=GuestConnectionOrder.GUEST_NAME,
         description="Sort by this field; empty values come last, ties go by the guest's id.",
@@ -171,7 +182,10 @@ class Page(BaseModel):
     model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
 
     limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    # Bounded so that no database is asked for an offset beyond its integer range (500).
+    offset: int = Field(default=0, ge=0, le=2**31 - 1)
+    # Every list's filters refuse NUL too (search text reaches PostgreSQL).
+    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
 
 
 # -- host connections (the guest's side) ----------------------------------------------------------

@@ -33,7 +33,6 @@ from app.models import SigningKey
 
 ALGORITHM = "ES256"
 CURVE = "P-256"
-CACHE_SECONDS = 60.0
 # A key id we do not know sends us to the database at most this often per process.
 UNKNOWN_KID_RELOAD_SECONDS = 1.0
 # Tokens whose signature this process has checked, remembered so that a client's next calls
@@ -63,9 +62,14 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
+def _cache_seconds() -> float:
+    return float(current_app.config["SIGNING_KEY_CACHE_SECONDS"])
+
+
 def _usable_since(now: datetime) -> datetime:
     """Return the earliest retirement time whose key may still verify an unexpired token."""
-    return now - timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"])
+    # Another server may go on signing with a retired key until its cache expires.
+    return now - timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"] + _cache_seconds())
 
 
 def _load_keys() -> None:
@@ -121,7 +125,7 @@ def rotate_signing_key() -> tuple[SigningKey, list[str]]:
 
 def _signing_key() -> ECKey:
     cache = _cache()
-    if cache.signing is None or time.monotonic() - cache.loaded_at > CACHE_SECONDS:
+    if cache.signing is None or time.monotonic() - cache.loaded_at > _cache_seconds():
         with cache.lock:
             _load_keys()
             if cache.signing is None:
@@ -136,7 +140,7 @@ def _verifying_key(kid: str) -> ECKey | None:
     cache = _cache()
     key = cache.verifying.get(kid)
     stale = time.monotonic() - cache.loaded_at
-    if (key is None and stale > UNKNOWN_KID_RELOAD_SECONDS) or stale > CACHE_SECONDS:
+    if (key is None and stale > UNKNOWN_KID_RELOAD_SECONDS) or stale > _cache_seconds():
         with cache.lock:
             _load_keys()
         key = cache.verifying.get(kid)

@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 
 from app import api_clients, connections, create_app, organizations
 from app.audit import Actor
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import ConnectionStatus, Role
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
@@ -37,6 +37,9 @@ def test_config(tmp_dir, **overrides) -> dict:
         "DATABASE_URL": database_url(tmp_dir),
         "SECRET_KEY": TEST_SECRET,
         "INSTANCE_PATH": str(tmp_dir / "instance"),
+        # High enough never to slow a test; tests of the limits lower them.
+        "TOKEN_RATE_LIMIT": "10000 per minute",
+        "SIGNIN_RATE_LIMIT": "10000 per minute",
         **overrides,
     }
 
@@ -84,6 +87,7 @@ def _empty_database(request) -> Iterator[None]:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
     app.extensions.pop("signing_key_cache", None)
+    limiter.reset()
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def api_endpoint(
         if conflict:
             errors.append(409)
         if body is not None:
-            errors.append(415)
+            errors.extend([413, 415])
         endpoint = Endpoint(
             method=method,
             rule=blueprint.url_prefix + rule if blueprint.url_prefix else rule,
@@ -130,11 +130,7 @@ def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[Organizatio
     """Validate every input of the request, collecting all problems into one ValidationFailed."""
     problems: list[dict[str, Any]] = []
     inputs: dict[str, BaseModel] = {}
-    header_input = {
-        name: request.headers[name]
-        for name in ("Requester-Organization-ID", "Target-Organization-ID")
-        if name in request.headers
-    }
+    header_input = _organization_headers(problems)
     headers = _validate(OrganizationHeaders, header_input, "header", problems)
     if endpoint.path is not None:
         inputs["path"] = _validate(endpoint.path, path_values, "path", problems)
@@ -147,6 +143,26 @@ def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[Organizatio
     if problems:
         raise ValidationFailed(problems)
     return headers, inputs  # type: ignore[return-value]
+
+
+def _organization_headers(problems: list[dict[str, Any]]) -> dict[str, str]:
+    """Return the organization headers, each sent once; a repeated one is a problem."""
+    found: dict[str, str] = {}
+    for name in ("Requester-Organization-ID", "Target-Organization-ID"):
+        values = request.headers.getlist(name)
+        if len(values) > 1:
+            # Proxies and frameworks disagree on which copy wins: refuse to guess.
+            problems.append(
+                {
+                    "loc": ["header", name],
+                    "msg": f"Send the {name} header once.",
+                    "type": "validation",
+                    "code": "validation_error",
+                }
+            )
+        elif values:
+            found[name] = values[0]
+    return found
 
 
 def _validate(
@@ -174,6 +190,8 @@ def validation_problems(error: ValidationError, source: str) -> list[dict[str, A
 
 
 def _sentence(message: str) -> str:
+    # pydantic quotes the offending input; never echo control characters back.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."
 

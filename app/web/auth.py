@@ -34,6 +34,7 @@ from app.access import Principal
 from app.error_pages import handle_http_exception, wants_json
 from app.errors import AppError, ServiceUnavailable
 from app.extensions import login_manager
+from app.rate_limits import signin_rate_limit
 from app.web import oidc
 
 bp = Blueprint("auth", __name__)
@@ -122,6 +123,7 @@ def sign_in():
 
 
 @bp.post("/sign-in")
+@signin_rate_limit
 def start_sign_in():
     """Send the person to the provider's authorization endpoint."""
     session[NEXT_KEY] = safe_next(request.form.get("next"))
@@ -132,6 +134,7 @@ def start_sign_in():
 
 
 @bp.get("/auth/callback")
+@signin_rate_limit
 def callback():
     """Finish sign-in: check the provider's answer, find the user, start a fresh session."""
     next_path = safe_next(session.pop(NEXT_KEY, None))

@@ -80,7 +80,16 @@ def test_the_patch_documents_its_body(document):
     assert schema["properties"]["archived"]["type"] == "boolean"
     assert schema["additionalProperties"] is False
     assert [p["name"] for p in operation["parameters"] if p["in"] == "path"] == ["guest_org_id"]
-    assert sorted(operation["responses"]) == ["200", "401", "403", "404", "415", "422", "503"]
+    assert sorted(operation["responses"]) == [
+        "200",
+        "401",
+        "403",
+        "404",
+        "413",
+        "415",
+        "422",
+        "503",
+    ]
     assert operation["x-scenarios"] == ["self"]
 
 

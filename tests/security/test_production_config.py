@@ -1,0 +1,71 @@
+"""Production refuses to start with settings that would make it unsafe."""
+
+import pytest
+
+from app import create_app
+from app.config import ConfigError
+
+STRONG_SECRET = "kq3V9-ZtLw0pXr8Ye2NbHc7Ud5Mf1Ja4Gs6Qo_Ti"
+
+
+def production(tmp_path, **overrides) -> dict:
+    return {
+        "APP_ENV": "production",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
+        "SECRET_KEY": STRONG_SECRET,
+        "OIDC_ISSUER": "https://login.example.com",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        **overrides,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_environment(monkeypatch):
+    for name in ("SECRET_KEY", "OIDC_ISSUER", "DATABASE_URL", "APP_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY must be set in production"),
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set in production"),
+        ({"SECRET_KEY": "change-me"}, "SECRET_KEY must be at least 32 characters"),
+        ({"SECRET_KEY": "dev"}, "SECRET_KEY must be at least 32 characters"),
+        ({"SECRET_KEY": "x" * 64}, "SECRET_KEY looks like a placeholder"),
+        ({"SECRET_KEY": "change-me" * 4}, "SECRET_KEY looks like a placeholder"),
+        ({"OIDC_ISSUER": None}, "OIDC_ISSUER must be set in production"),
+        ({"OIDC_ISSUER": ""}, "OIDC_ISSUER must be set in production"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be set in production"),
+    ],
+)
+def test_production_refuses_unsafe_settings(tmp_path, overrides, message):
+    """Does production stop at start-up, saying which setting to fix?"""
+    with pytest.raises(ConfigError, match=message):
+        create_app(production(tmp_path, **overrides))
+
+
+def test_production_never_generates_a_secret(tmp_path):
+    """Is no development secret written (and silently used) in production?"""
+    with pytest.raises(ConfigError):
+        create_app(production(tmp_path, SECRET_KEY=None))
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_production_starts_with_safe_settings(tmp_path):
+    """Does a complete production configuration start, with secure cookies?"""
+    app = create_app(production(tmp_path))
+
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["TESTING"] is False
+
+
+def test_environment_settings_are_checked_too(tmp_path, monkeypatch):
+    """Is a short SECRET_KEY from the environment refused like one from a file?"""
+    monkeypatch.setenv("SECRET_KEY", "short")
+    overrides = production(tmp_path)
+    del overrides["SECRET_KEY"]
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        create_app(overrides)

@@ -9,12 +9,12 @@ from flask import Blueprint, Response, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy import bindparam
 
-from app.api.endpoints import UnsupportedMediaType, validation_problems
+from app.api.endpoints import UnsupportedMediaType, document_public_endpoint, validation_problems
 from app.errors import AppError, InvalidClientCredentials, ValidationFailed
 from app.extensions import csrf, db
 from app.models import ApiClient
 from app.rate_limits import token_rate_limit
-from app.schemas import Schema, TokenRequest, TokenResponse
+from app.schemas import JsonWebKeySet, OAuthErrorBody, Schema, TokenRequest, TokenResponse
 from app.tokens import client_secret_matches, issue_access_token, public_jwks
 
 bp = Blueprint("oauth", __name__)
@@ -78,6 +78,36 @@ def jwks() -> Response:
     response = jsonify(public_jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+document_public_endpoint(
+    "POST",
+    "/oauth2/token",
+    name="token",
+    summary="Get an access token",
+    description=(
+        "Exchange an API client's credentials for a short-lived JWT (client credentials). "
+        "Send the JSON body {client_id, client_secret}, or the standard RFC 6749 form with "
+        "grant_type=client_credentials and the credentials as HTTP Basic or form fields. "
+        'Bad credentials: 401 oauth_invalid_client_credentials, with "error": "invalid_client".'
+    ),
+    tag="Authentication",
+    response=TokenResponse,
+    body=JsonTokenRequest,
+    form_body=FormTokenRequest,
+    errors=(400, 401, 413, 415, 422, 429, 503),
+    error_body=OAuthErrorBody,
+)
+document_public_endpoint(
+    "GET",
+    "/.well-known/jwks.json",
+    name="jwks",
+    summary="The public keys of our tokens",
+    description="The JSON Web Key Set that verifies access tokens; a token's kid names its key.",
+    tag="Authentication",
+    response=JsonWebKeySet,
+    errors=(503,),
+)
 
 
 def _client_credentials() -> tuple[str, str]:

@@ -63,12 +63,28 @@ class ErrorBody(Schema):
     detail: list[ErrorDetail] = Field(min_length=1)
 
 
+class OAuthErrorBody(ErrorBody):
+    """The token endpoint's errors: the contract's body plus RFC 6749's error member."""
+
+    error: str | None = Field(
+        default=None,
+        description="The RFC 6749 error, e.g. invalid_client or unsupported_grant_type.",
+        examples=["invalid_client"],
+    )
+
+
 # -- tokens ---------------------------------------------------------------------------------------
 
 
 class TokenRequest(Schema):
     client_id: str = Field(min_length=1, max_length=128, examples=["gc_5gtyhu78ujmlko90iikmjunbh"])
     client_secret: str = Field(min_length=1, max_length=64)
+
+
+class JsonWebKeySet(Schema):
+    keys: list[dict[str, str]] = Field(
+        description="Public keys (JWK) that verify our access tokens; match a token's kid."
+    )
 
 
 class TokenResponse(Schema):

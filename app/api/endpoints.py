@@ -24,7 +24,7 @@ from app.access import Scenario, authorize
 from app.api.auth import authenticate_api_client
 from app.database import read_without_transaction
 from app.errors import AppError, ValidationFailed
-from app.schemas import Schema
+from app.schemas import ErrorBody, Schema
 
 
 class OrganizationHeaders(Schema):
@@ -62,9 +62,44 @@ class Endpoint:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=())
+    form_body: type[BaseModel] | None = None  # a form-encoded alternative to the JSON body
+    error_body: type[BaseModel] = ErrorBody
 
 
 ENDPOINTS: list[Endpoint] = []
+
+
+def document_public_endpoint(
+    method: str,
+    rule: str,
+    *,
+    name: str,
+    summary: str,
+    description: str,
+    tag: str,
+    response: type[BaseModel],
+    errors: tuple[int, ...],
+    body: type[BaseModel] | None = None,
+    form_body: type[BaseModel] | None = None,
+    error_body: type[BaseModel] = ErrorBody,
+) -> None:
+    """Describe in OpenAPI an endpoint that takes no organization headers and has its own view."""
+    ENDPOINTS.append(
+        Endpoint(
+            method=method,
+            rule=rule,
+            name=name,
+            summary=summary,
+            description=description,
+            tag=tag,
+            scenarios=frozenset(),
+            response=response,
+            body=body,
+            form_body=form_body,
+            error_body=error_body,
+            errors=tuple(sorted(errors)),
+        )
+    )
 
 
 def api_endpoint(

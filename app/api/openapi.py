@@ -17,7 +17,10 @@ from app.schemas import ErrorBody
 docs_bp = Blueprint("docs", __name__)
 
 ERROR_MEANINGS = {
-    401: "No valid bearer token (missing, malformed, expired, or from a revoked client).",
+    400: "An OAuth 2.0 request error (RFC 6749 'error' in the body): an unsupported grant type, "
+    "or client credentials sent twice.",
+    401: "Not authenticated: no valid bearer token (missing, malformed, expired, or from a "
+    "revoked client), or, at the token endpoint, wrong client credentials.",
     403: "The caller does not act for the requester, or this scenario is not allowed.",
     404: "No such resource for this target organization.",
     409: "The request conflicts with the current state; the code says which (see above).",
@@ -48,9 +51,11 @@ def _document_template() -> dict[str, Any]:
     models: set[type[BaseModel]] = {ErrorBody}
     for endpoint in ENDPOINTS:
         models.update(m for m in (endpoint.response, endpoint.body) if m is not None)
+        models.add(endpoint.error_body)
+    inputs = {m for e in ENDPOINTS for m in (e.body, e.form_body) if m is not None}
     _, schemas = models_json_schema(
         [(model, "serialization") for model in sorted(models, key=lambda m: m.__name__)]
-        + [(model, "validation") for model in (e.body for e in ENDPOINTS) if model is not None],
+        + [(model, "validation") for model in sorted(inputs, key=lambda m: m.__name__)],
         ref_template=REF,
     )
     paths: dict[str, dict[str, Any]] = {}
@@ -106,13 +111,15 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         operation["description"] += f"\n\nAllowed scenarios: {allowed}."
         operation["x-scenarios"] = sorted(s.value for s in endpoint.scenarios)
         operation["security"] = [{"bearerAuth": []}]
-    if endpoint.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": REF.format(model=endpoint.body.__name__)}}
-            },
-        }
+    bodies = {"application/json": endpoint.body}
+    bodies["application/x-www-form-urlencoded"] = endpoint.form_body
+    content = {
+        media_type: {"schema": {"$ref": REF.format(model=model.__name__)}}
+        for media_type, model in bodies.items()
+        if model is not None
+    }
+    if content:
+        operation["requestBody"] = {"required": True, "content": content}
     return operation
 
 
@@ -187,6 +194,10 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
     for status in endpoint.errors:
         responses[str(status)] = {
             "description": ERROR_MEANINGS[status],
-            "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorBody")}}},
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": REF.format(model=endpoint.error_body.__name__)}
+                }
+            },
         }
     return responses

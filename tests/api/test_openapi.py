@@ -104,3 +104,19 @@ def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["detail"][0]["code"] == "service_unavailable"
+
+
+def test_the_token_endpoint_documents_both_request_forms(client):
+    document = client.get("/v1/openapi.json").json
+    operation = document["paths"]["/oauth2/token"]["post"]
+    content = operation["requestBody"]["content"]
+    assert content["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JsonTokenRequest"
+    }
+    form = content["application/x-www-form-urlencoded"]["schema"]
+    assert form == {"$ref": "#/components/schemas/FormTokenRequest"}
+    assert "security" not in operation
+    error = operation["responses"]["401"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/OAuthErrorBody"}
+    assert "error" in document["components"]["schemas"]["OAuthErrorBody"]["properties"]
+    assert "/.well-known/jwks.json" in document["paths"]

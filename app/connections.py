@@ -165,17 +165,22 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
     if query.archived is not None:
         conditions.append(GuestConnection.archived.is_(query.archived))
     if query.search_text:
-        column = _SEARCH_COLUMNS[query.search_field]
-        # lower(column) LIKE '%text%' is what the trigram indexes of PostgreSQL serve.
-        conditions.append(
-            func.lower(column).like(substring_pattern(query.search_text), escape="\\")
-        )
+        conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
     return conditions
 
 
-def substring_pattern(text: str) -> str:
+def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """Return the condition: column holds text, case-insensitively, with %, _ and \\ literal.
+
+    lower(column) LIKE '%text%' is the shape the trigram indexes of PostgreSQL serve; every
+    list's search uses it, so all of them match the same way.
+    """
+    return func.lower(column).like(_substring_pattern(text), escape="\\")
+
+
+def _substring_pattern(text: str) -> str:
     """Return a LIKE pattern (escape character backslash) matching text literally, lower-cased."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

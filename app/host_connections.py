@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 
 from app import audit, schemas
 from app.audit import Actor, Subject
-from app.connections import GuestConnectionNotFound, lock_connection
+from app.connections import GuestConnectionNotFound, contains_text, lock_connection
 from app.errors import Conflict, NotFound
 from app.extensions import db
 from app.models import (
@@ -106,7 +106,7 @@ def list_host_connections(
         conditions.append(GuestConnection.archived.is_(query.archived))
     if query.search_text:
         column = _SEARCH_COLUMNS[query.search_field]
-        conditions.append(func.lower(column).contains(query.search_text.lower(), autoescape=True))
+        conditions.append(contains_text(column, query.search_text))
     total = db.session.scalar(
         db.select(func.count())
         .select_from(GuestConnection)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import aliased
 
 from app import audit, host_connections, schemas
 from app.audit import Actor, Subject
-from app.connections import lock_connection
+from app.connections import contains_text, lock_connection
 from app.errors import AppError, Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -161,9 +161,7 @@ def list_invitations(
         GuestInvitation.status.in_(query.statuses),
     ]
     if query.search_text:
-        conditions.append(
-            func.lower(GuestInvitation.email).contains(query.search_text.lower(), autoescape=True)
-        )
+        conditions.append(contains_text(GuestInvitation.email, query.search_text))
     if query.expired is not None:
         conditions.append(_expired(now) if query.expired else ~_expired(now))
     if query.archived is not None:

@@ -1,25 +1,18 @@
-"""The tables. Invariants of the contract live here as database constraints too."""
+"""Guest connections and their lifecycle: invitations, actions, score history, outbox."""
 
 from __future__ import annotations
 
-import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
     CheckConstraint,
-    DateTime,
-    Enum,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
-    Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
     text,
@@ -27,171 +20,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every database.
-
-    SQLite has no time zone type and hands back naive values; this makes them aware again,
-    and refuses naive values on the way in so no local time is ever stored by mistake.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-def _enum(python_enum: type[enum.Enum], name: str) -> Enum:
-    # Stored as text with a CHECK constraint: portable, and adding a value is a plain migration.
-    return Enum(
-        python_enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-    )
-
-
-class ConnectionStatus(enum.StrEnum):
-    CONNECTED = "connected"
-    DISCONNECTED = "disconnected"
-
-
-class ActionType(enum.StrEnum):
-    ANALYTICS_REQUEST = "analytics_request"
-
-
-class ActionStatus(enum.StrEnum):
-    ACTIVE = "active"
-    RESOLVED = "resolved"
-
-
-class InvitationStatus(enum.StrEnum):
-    SENT = "sent"
-    ACCEPTED_BY_GUEST = "accepted_by_guest"  # the guest used the invitation's token
-    # The connection came about without this invitation's token; see app/invitations.py.
-    ACCEPTED_BY_SYSTEM = "accepted_by_system"
-
-
-class ScoreSource(enum.StrEnum):
-    ANALYTICS = "analytics"  # the guest submitted an analytics result
-    CLI = "cli"  # an operator recorded it with `flask connections add --score`
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    MEMBER = "member"
-
-
-class ActorKind(enum.StrEnum):
-    USER = "user"
-    API_CLIENT = "api_client"
-    CLI = "cli"
-
-
-class Organization(db.Model):
-    __tablename__ = "organizations"
-    __table_args__ = (
-        CheckConstraint("length(name) BETWEEN 1 AND 300", name="name_length"),
-        CheckConstraint("email IS NULL OR length(email) BETWEEN 3 AND 100", name="email_length"),
-        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
-        # For sorting a host's guests by name or e-mail (then id) when it has many of them.
-        Index("ix_organizations_name", "name", "id"),
-        Index("ix_organizations_email", "email", "id"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    name: Mapped[str] = mapped_column(String(300))
-    email: Mapped[str | None] = mapped_column(String(100))
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("organizations.id", ondelete="SET NULL"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    parent: Mapped[Organization | None] = relationship(remote_side=[id])
-
-
-class User(db.Model):
-    __tablename__ = "users"
-    __table_args__ = (
-        UniqueConstraint("oidc_issuer", "oidc_subject"),
-        CheckConstraint("length(email) BETWEEN 3 AND 254", name="email_length"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    # Stored lower-case, so that the unique constraint is case-insensitive on every database.
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    name: Mapped[str | None] = mapped_column(String(300))
-    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
-    oidc_subject: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user")
-
-
-class Membership(db.Model):
-    __tablename__ = "memberships"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-    role: Mapped[Role] = mapped_column(_enum(Role, "membership_role"), default=Role.MEMBER)
-
-    user: Mapped[User] = relationship(back_populates="memberships")
-    organization: Mapped[Organization] = relationship()
-
-
-class ApiClient(db.Model):
-    __tablename__ = "api_clients"
-    __table_args__ = (CheckConstraint("length(name) BETWEEN 1 AND 100", name="name_length"),)
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
-    name: Mapped[str] = mapped_column(String(100))
-    client_id: Mapped[str] = mapped_column(String(128), unique=True)
-    secret_hash: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # When the client last obtained a token (updated at issuance, not on every API call).
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    organization: Mapped[Organization] = relationship()
-
-
-class SigningKey(db.Model):
-    __tablename__ = "signing_keys"
-
-    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    public_jwk: Mapped[dict] = mapped_column(JSON)
-    private_key_encrypted: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+from app.models.organizations import Organization
+from app.models.types import (
+    ActionStatus,
+    ActionType,
+    ConnectionStatus,
+    InvitationStatus,
+    ScoreSource,
+    UTCDateTime,
+    enum_column,
+    utcnow,
+)
 
 
 class GuestConnection(db.Model):
@@ -263,14 +102,16 @@ class GuestConnection(db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[ConnectionStatus] = mapped_column(
-        _enum(ConnectionStatus, "connection_status"), default=ConnectionStatus.CONNECTED
+        enum_column(ConnectionStatus, "connection_status"), default=ConnectionStatus.CONNECTED
     )
     owner_email: Mapped[str] = mapped_column(String(100))
     archived: Mapped[bool] = mapped_column(default=False)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total_score: Mapped[float | None] = mapped_column(Float)
     score_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    active_action_type: Mapped[ActionType | None] = mapped_column(_enum(ActionType, "action_type"))
+    active_action_type: Mapped[ActionType | None] = mapped_column(
+        enum_column(ActionType, "action_type")
+    )
     active_action_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The parent the host recorded for this guest; the guest organization's own parent otherwise.
     parent_organization_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -313,7 +154,7 @@ class GuestInvitation(db.Model):
     owner_email: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     status: Mapped[InvitationStatus] = mapped_column(
-        _enum(InvitationStatus, "invitation_status"), default=InvitationStatus.SENT
+        enum_column(InvitationStatus, "invitation_status"), default=InvitationStatus.SENT
     )
     expired_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_invitation_sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -358,9 +199,9 @@ class ConnectionAction(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     host_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     guest_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
-    action_type: Mapped[ActionType] = mapped_column(_enum(ActionType, "action_type"))
+    action_type: Mapped[ActionType] = mapped_column(enum_column(ActionType, "action_type"))
     status: Mapped[ActionStatus] = mapped_column(
-        _enum(ActionStatus, "action_status"), default=ActionStatus.ACTIVE
+        enum_column(ActionStatus, "action_status"), default=ActionStatus.ACTIVE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -390,7 +231,7 @@ class ScoreChange(db.Model):
     host_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     guest_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     total_score: Mapped[float] = mapped_column(Float)
-    source: Mapped[ScoreSource] = mapped_column(_enum(ScoreSource, "score_source"))
+    source: Mapped[ScoreSource] = mapped_column(enum_column(ScoreSource, "score_source"))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -413,32 +254,3 @@ class OutboxMessage(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class AuditEvent(db.Model):
-    """One write: who did it, what it changed (field -> [before, after]), and when."""
-
-    __tablename__ = "audit_events"
-    __table_args__ = (
-        CheckConstraint("length(actor_label) BETWEEN 1 AND 300", name="actor_label_length"),
-        CheckConstraint("length(action) BETWEEN 1 AND 64", name="action_length"),
-        Index("ix_audit_events_org_created", "organization_id", "created_at", "id"),
-        Index("ix_audit_events_subject", "subject_type", "subject_id", "created_at"),
-    )
-
-    # A sequence rather than a UUID: it orders events written within the same microsecond.
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE")
-    )
-    actor_kind: Mapped[ActorKind] = mapped_column(_enum(ActorKind, "actor_kind"))
-    actor_id: Mapped[str] = mapped_column(String(128))
-    # Kept as written, so the trail still reads well after the user or client is gone.
-    actor_label: Mapped[str] = mapped_column(String(300))
-    action: Mapped[str] = mapped_column(String(64))
-    subject_type: Mapped[str] = mapped_column(String(64))
-    subject_id: Mapped[str] = mapped_column(String(128))
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

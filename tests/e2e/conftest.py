@@ -9,6 +9,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,9 +59,9 @@ def browser(chromium_path: str):
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser context (no cookies) and page; CSP violations are collected."""
+@contextmanager
+def hermetic_page(browser) -> Iterator:
+    """Open a fresh browser context (no cookies) and page; CSP violations are collected."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     # Hermetic: only our server and the provider answer (the provider's form links a CDN style).
@@ -75,8 +76,16 @@ def page(browser):
             else None
         ),
     )
-    yield new_page
-    context.close()
+    try:
+        yield new_page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with hermetic_page(browser) as new_page:
+        yield new_page
 
 
 def _abort(route) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import _abort
+from tests.e2e.conftest import hermetic_page
 
 pytestmark = pytest.mark.e2e
 
@@ -29,21 +29,8 @@ def people(make_org, make_member, oidc_provider):
 @pytest.fixture
 def guest_page(browser):
     """A second browser, for the guest: its own cookies, the same hermetic routing."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    context.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]|localhost[:/])"), _abort)
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: (
-            page.csp_violations.append(message.text)
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield page
-    context.close()
+    with hermetic_page(browser) as page:
+        yield page
 
 
 def sign_in_at_provider(page, sub: str) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import request_limits
+from app import api, cli, http, web
+from app.api import health, oauth
+from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
 from app.extensions import csrf, db, limiter, migrate
@@ -26,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     load_config(app, config)
-    request_limits.init_app(app)
+    http.init_app(app)
 
     db.init_app(app)
     migrate.init_app(
@@ -44,18 +46,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         else:
             ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
-    from app import api, health, oauth, security_headers, web
-    from app.api.openapi import docs_bp
-    from app.cli import register_commands
-    from app.error_pages import register_error_handlers
-
     app.register_blueprint(health.bp)
     app.register_blueprint(oauth.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(docs_bp)
     csrf.exempt(api.bp)
     web.init_app(app)
-    security_headers.init_app(app)
-    register_error_handlers(app)
-    register_commands(app)
+    cli.register_commands(app)
     return app

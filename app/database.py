@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DisconnectionError
 
 from app.extensions import db
@@ -64,3 +64,16 @@ def read_without_transaction() -> None:
     """
     if db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def ping() -> None:
+    """Run the smallest query; raise whatever the driver raises when the database is away."""
+    db.session.execute(text("SELECT 1"))
+
+
+def rollback_quietly() -> None:
+    """Undo the session's partial writes; a dead connection must not hide the first error."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: S110 - the original error is the one worth reporting
+        pass

@@ -1,12 +1,15 @@
 """Errors the application raises on purpose, each with the contract's status, code and message.
 
-Both faces handle them in one place (see app/error_pages.py): paths under /v1/ and /oauth2/
-get the JSON body of the contract, every other path an HTML page.
+Both faces handle them in one place (app/web/error_pages.py): paths under /v1/ and /oauth2/
+get the JSON body of the contract, every other path an HTML page. Errors of one domain (a
+connection not found, an invitation already accepted) are defined in their service module.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from pydantic import ValidationError
 
 
 class AppError(Exception):
@@ -94,8 +97,39 @@ class ValidationFailed(AppError):
         super().__init__(errors[0]["msg"] if errors else None)
         self.errors = errors
 
+    @staticmethod
+    def problem(loc: list[str | int], message: str) -> dict[str, Any]:
+        """Return one entry of the contract's 422 body."""
+        return {"loc": loc, "msg": message, "type": "validation", "code": "validation_error"}
+
+    @classmethod
+    def at(cls, loc: list[str | int], message: str) -> ValidationFailed:
+        """Return the error for one invalid value, e.g. at(["body", "email"], "...")."""
+        return cls([cls.problem(loc, message)])
+
+    @classmethod
+    def from_pydantic(cls, error: ValidationError, source: str) -> ValidationFailed:
+        """Return pydantic's errors as one ValidationFailed, each located under source."""
+        return cls(
+            [
+                # A query parameter is named as a whole, even when one repetition is wrong.
+                cls.problem(
+                    [source, *item["loc"][:1]] if source == "query" else [source, *item["loc"]],
+                    _sentence(item["msg"]),
+                )
+                for item in error.errors(include_url=False)
+            ]
+        )
+
     def details(self) -> list[dict[str, Any]]:
         return self.errors
+
+
+def _sentence(message: str) -> str:
+    # pydantic quotes the offending input; never echo control characters back.
+    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith(".") else message + "."
 
 
 class ServiceUnavailable(AppError):

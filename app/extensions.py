@@ -1,5 +1,12 @@
 """Extensions, created unbound; create_app() binds each to the app."""
 
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -27,9 +34,9 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-# Counted per client IP (behind a proxy, set TRUSTED_PROXIES so the IP is the client's). The
-# limits themselves are in app/rate_limits.py. If the shared storage (Redis) fails, each process
-# counts in memory rather than refusing every request or answering 500.
+# Counted per client IP (behind a proxy, set TRUSTED_PROXIES so the IP is the client's). If the
+# shared storage (Redis) fails, each process counts in memory rather than refusing every request
+# or answering 500.
 limiter = Limiter(
     get_remote_address,
     # A sliding window: no double burst across a window's edge, as fixed windows allow.
@@ -38,3 +45,29 @@ limiter = Limiter(
     swallow_errors=True,
     in_memory_fallback_enabled=True,
 )
+
+
+# -- rate limits on the endpoints that check secrets: token issuance and sign-in ------------------
+# Each limit is a setting (TOKEN_RATE_LIMIT, SIGNIN_RATE_LIMIT, in Flask-Limiter's notation such
+# as "30 per minute"), counted per client IP in RATELIMIT_STORAGE_URI: memory by default, Redis
+# (redis://host:6379/0) when several app servers must share the counts. Apply one to a view by
+# decorating it, below its route decorator.
+
+
+def _setting(name: str) -> Callable[[], str]:
+    # Read at request time, so each app (and each test) uses its own configured limit.
+    return lambda: current_app.config[name]
+
+
+token_rate_limit = limiter.limit(_setting("TOKEN_RATE_LIMIT"))
+# Each view it decorates counts on its own: starting sign-in, and coming back from the provider.
+signin_rate_limit = limiter.limit(_setting("SIGNIN_RATE_LIMIT"))
+
+
+def retry_after_seconds() -> int:
+    """Return how many seconds until the limit this request broke lets requests through again."""
+    breached = limiter.current_limit
+    if breached is None:
+        return 60
+    reset_at, _remaining = breached.window
+    return max(1, math.ceil(reset_at - time.time()))

@@ -16,7 +16,12 @@ from pydantic import (
     field_validator,
 )
 
-from app.models import ActionStatus, ActionType, ConnectionStatus, InvitationStatus
+# The contract's vocabulary, importable from here by the faces (which never import app.models).
+from app.models import ActionStatus as ActionStatus
+from app.models import ActionType as ActionType
+from app.models import ConnectionStatus as ConnectionStatus
+from app.models import InvitationStatus as InvitationStatus
+from app.models import Role as Role
 
 RFC3339 = "%Y-%m-%dT%H:%M:%S.%fZ"
 

@@ -1,30 +1,43 @@
 """Fixtures: one app per test session, an emptied database for every test, small factories.
 
 The database is SQLite in a temporary folder, or PostgreSQL when TEST_DATABASE_URL is set.
-Its schema is made by the migrations, so every run tests them too.
+Its schema is made by the migrations, so every run tests them too. Tests marked
+`postgres_only` are skipped on SQLite.
+
+Shared by every folder: the JSON API as an organization's system calls it (`api`), a signed-in
+browser session (`signed_in`), the host and guest organizations most tests act as (`host`,
+`guest`, their tokens, and `pair`, the two connected), and small helpers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
 
-from app import api_clients, connections, create_app, organizations
-from app.audit import Actor
+from app import create_app
 from app.extensions import db, limiter
 from app.models import ConnectionStatus, Role
+from app.services import api_clients, guest_connections, members, organizations
+from app.services.audit import Actor
+from tests.oidc_provider import ProviderHandle, oidc_provider, relative  # noqa: F401
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
 
 def database_url(tmp_dir) -> str:
@@ -126,7 +139,7 @@ def make_connection(app: Flask) -> Callable[..., None]:
         archived: bool = False,
     ) -> None:
         with app.app_context():
-            connections.add_guest_connection(
+            guest_connections.connect(
                 host,
                 guest,
                 owner_email,
@@ -144,7 +157,7 @@ def make_connection(app: Flask) -> Callable[..., None]:
 def make_member(app: Flask) -> Callable[..., None]:
     def make(org: uuid.UUID, email: str, role: str = "member", name: str | None = None) -> None:
         with app.app_context():
-            organizations.add_member(org, email, name, Role(role), actor=Actor.cli())
+            members.add_member(org, email, name, Role(role), actor=Actor.cli())
 
     return make
 
@@ -207,14 +220,194 @@ class Api:
     def get(self, path: str, **kwargs):
         return self.call("GET", path, **kwargs)
 
+    def invite(self, token: str, host: uuid.UUID, email: str = "guest@alder.example", **body):
+        """POST an invitation as the host; return the response."""
+        payload = {"email": email, "expired_at": in_days(7), **body}
+        return self.call("POST", "/v1/guest-invitations", token=token, requester=host, json=payload)
+
+    def accept(self, token: str, guest: uuid.UUID, host: uuid.UUID, invitation_token: str):
+        """Accept an invitation as the guest; return the response."""
+        return self.call(
+            "POST",
+            "/v1/host-connections",
+            token=token,
+            requester=guest,
+            json={"host_organization_id": str(host), "invitation_token": invitation_token},
+        )
+
+    def resend(self, token: str, host: uuid.UUID, invitation_id: str, **body):
+        """Resend an invitation as the host, with a new expiry if given; return the response."""
+        return self.call(
+            "POST",
+            f"/v1/guest-invitations/{invitation_id}/resend",
+            token=token,
+            requester=host,
+            json=body,
+        )
+
+    def set_invitation_archived(
+        self, token: str, host: uuid.UUID, invitation_id: str, archived: bool
+    ):
+        """Archive (withdraw) or restore an invitation as the host; return the response."""
+        return self.call(
+            "PATCH",
+            f"/v1/guest-invitations/{invitation_id}",
+            token=token,
+            requester=host,
+            json={"archived": archived},
+        )
+
+    def request_analytics(self, token: str, host: uuid.UUID, guest: uuid.UUID):
+        """Ask the guest to run analytics, as the host; return the response."""
+        return self.call(
+            "POST", f"/v1/organizations/{guest}/analytics/requests", token=token, requester=host
+        )
+
+    def submit_score(self, token: str, guest: uuid.UUID, score):
+        """Submit the guest's total score, as the guest; return the response."""
+        return self.call(
+            "POST",
+            f"/v1/organizations/{guest}/analytics",
+            token=token,
+            requester=guest,
+            json={"total_score": score},
+        )
+
+    def set_host_status(self, token: str, guest: uuid.UUID, host: uuid.UUID, status: str):
+        """Connect to or disconnect from a host, as the guest; return the response."""
+        return self.call(
+            "PATCH",
+            f"/v1/host-connections/{host}",
+            token=token,
+            requester=guest,
+            json={"status": status},
+        )
+
 
 @pytest.fixture
 def api(client: FlaskClient) -> Api:
     return Api(client)
 
 
+# -- signed-in browser sessions, through the real sign-in flow ------------------------------------
+
+
+def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
+    """Return the CSRF token of the form on a page."""
+    page = client.get(path)
+    match = CSRF.search(page.get_data(as_text=True))
+    assert match, f"no form with a CSRF token on {path}"
+    return match.group(1)
+
+
+def start_sign_in(client: FlaskClient, next_path: str | None = None):
+    """Press "Sign in" on our page; return the redirect to the provider."""
+    data = {"csrf_token": csrf_token(client)}
+    if next_path is not None:
+        data["next"] = next_path
+    response = client.post("/sign-in", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def sign_in_as(
+    client: FlaskClient,
+    provider: ProviderHandle,
+    sub: str,
+    claims: dict,
+    next_path: str | None = None,
+):
+    """Go through the whole sign-in flow as this person; return our callback's response."""
+    provider.set_person(sub, claims)
+    to_provider = start_sign_in(client, next_path)
+    back = provider.approve(to_provider.headers["Location"], sub)
+    return client.get(relative(back))
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, oidc_provider: ProviderHandle, make_member):  # noqa: F811
+    """Return a function that makes a member of an organization and signs them in."""
+
+    def sign_in(
+        org: uuid.UUID, email: str = "admin@host.example", role: str = "admin"
+    ) -> FlaskClient:
+        make_member(org, email, role=role)
+        response = sign_in_as(
+            client, oidc_provider, f"sub-{email}", {"email": email, "email_verified": True}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return sign_in
+
+
+# -- the organizations most tests act as ----------------------------------------------------------
+
+
+@pytest.fixture
+def host(make_org) -> uuid.UUID:
+    """Northwind Supplies, the host organization."""
+    return make_org("Northwind Supplies", "hello@northwind.example")
+
+
+@pytest.fixture
+def host_token(token_for, host) -> str:
+    return token_for(host)
+
+
+@pytest.fixture
+def guest(make_org) -> uuid.UUID:
+    """Alder Foods, a guest organization, not yet connected to the host."""
+    return make_org("Alder Foods", "finance@alder.example")
+
+
+@pytest.fixture
+def guest_token(token_for, guest) -> str:
+    return token_for(guest)
+
+
+@pytest.fixture
+def pair(host, guest, make_connection) -> tuple[uuid.UUID, uuid.UUID]:
+    """The host and the guest, connected (owner sales@northwind.example, score 87.5)."""
+    make_connection(host, guest, owner_email="sales@northwind.example", score=87.5)
+    return host, guest
+
+
+# -- small helpers -----------------------------------------------------------------------------
+
+
+def in_days(days: float) -> str:
+    """Return an RFC 3339 UTC timestamp this many days from now."""
+    return (datetime.now(UTC) + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def error_codes(response) -> list[str]:
     return [item["code"] for item in response.json["detail"]]
+
+
+def row_count(app: Flask, model) -> int:
+    """Return how many rows the model's table holds."""
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def race(app: Flask, calls: list[Callable[[Api], object]]) -> list[tuple[int, dict]]:
+    """Run each API call in its own thread with its own client, all released at once."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index: int, call) -> None:
+        api = Api(app.test_client())
+        barrier.wait()
+        response = call(api)
+        results[index] = (response.status_code, response.json)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 @pytest.fixture
@@ -237,6 +430,23 @@ def count_queries(app: Flask) -> Callable:
             event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@contextmanager
+def failing_statement(app, starts_with: str):
+    """Make the database 'fail' on the first statement starting with this text."""
+
+    def fail(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(starts_with):
+            raise OperationalError(statement, parameters, ConnectionError("server closed"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", fail)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", fail)
 
 
 def json_line(output: str) -> dict:

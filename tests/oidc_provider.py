@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 
-from app.devserver import start_provider, stop_provider
+from app.cli.dev_server import start_provider, stop_provider
 
 _running: dict[str, ProviderHandle] = {}
 

@@ -1,19 +1,15 @@
-import os
+"""The database: pooled connections after a server restart, transactions, and the migrations."""
 
+import flask_migrate
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
 from tests import conftest
 
-on_postgresql = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="needs PostgreSQL (TEST_DATABASE_URL): SQLite has no server to close connections",
-)
 
-
-@on_postgresql
+@pytest.mark.postgres_only  # SQLite has no server to close connections
 def test_a_pooled_connection_the_server_closed_is_replaced_before_use(app, tmp_path):
     """Does a request still succeed when the server closed the idle connection in the pool?"""
     other = create_app(conftest.test_config(tmp_path, DATABASE_PING_IDLE_SECONDS=0))
@@ -31,14 +27,11 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_use(app, tmp_p
         db.engine.dispose()
 
 
-@on_postgresql
-def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(
-    app, api, token_for, make_org, make_connection
-):
+@pytest.mark.postgres_only  # SQLite has no server to close connections
+def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(app, api, host_token, pair):
     """Does the connection a GET used without a transaction get its transactions back?"""
-    host, guest = make_org("Host"), make_org("Guest")
-    make_connection(host, guest)
-    response = api.get(f"/v1/guest-connections/{guest}", token=token_for(host), requester=host)
+    host, guest = pair
+    response = api.get(f"/v1/guest-connections/{guest}", token=host_token, requester=host)
     assert response.status_code == 200
 
     with app.app_context():
@@ -49,3 +42,32 @@ def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(
             connection.close()
 
     assert autocommit and not any(autocommit)
+
+
+def test_migration_0002_goes_down_and_up_again(tmp_path):
+    """Can 0002 be undone and redone on SQLite, ending with the audit table and indexes?"""
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'roundtrip.db'}",
+            "SECRET_KEY": conftest.TEST_SECRET,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="0001")
+        assert "audit_events" not in inspect(db.engine).get_table_names()
+        flask_migrate.upgrade()
+        inspector = inspect(db.engine)
+        assert "audit_events" in inspector.get_table_names()
+        indexes = {
+            index["name"]: index["column_names"]
+            for index in inspector.get_indexes("guest_connections")
+        }
+        assert indexes["ix_guest_connections_host_score"] == [
+            "host_organization_id",
+            "total_score",
+            "guest_organization_id",
+        ]
+        db.engine.dispose()

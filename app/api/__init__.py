@@ -1,4 +1,4 @@
-"""The JSON API under /v1."""
+"""The JSON API under /v1: one module per concept, each endpoint declared with api_endpoint."""
 
 from flask import Blueprint
 
@@ -7,7 +7,6 @@ bp = Blueprint("api", __name__, url_prefix="/v1")
 # The modules below register their endpoints on bp when imported.
 from app.api import (  # noqa: E402, F401
     analytics,
-    disconnection_notifications,
     guest_connections,
     guest_invitations,
     host_connections,

@@ -1,4 +1,4 @@
-"""/v1/organizations/{org_id}/analytics: requests for analytics, results, and score history."""
+"""/v1/organizations/{org_id}/analytics: a host asks a guest for analytics; the guest answers."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import uuid
 
 from pydantic import Field
 
-from app import analytics, schemas
+from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.api.guest_connections import GuestConnectionPath
-from app.audit import Actor
 from app.errors import Forbidden
 from app.schemas import Schema
+from app.services import analytics
+from app.services.audit import Actor
 
 TAG = "Analytics"
 
@@ -79,22 +79,3 @@ def submit_analytics(
     return analytics.submit_score(
         access.target_id, body.total_score, actor=Actor.of(access.principal)
     )
-
-
-@api_endpoint(
-    bp,
-    "GET",
-    "/guest-connections/<guest_org_id>/score-history",
-    summary="Score history of a guest connection (ours)",
-    tag="Guest connections",
-    scenarios={Scenario.SELF},
-    path=GuestConnectionPath,
-    query=schemas.Page,
-    response=schemas.ScoreHistory,
-    not_found=True,
-)
-def get_score_history(
-    access: AccessContext, path: GuestConnectionPath, query: schemas.Page
-) -> schemas.ScoreHistory:
-    """(ours) Return the values the guest's total score took on this connection, newest first."""
-    return analytics.score_history(access.target_id, path.guest_org_id, query)

@@ -24,7 +24,7 @@ from app.access import Scenario, authorize
 from app.api.auth import authenticate_api_client
 from app.database import read_without_transaction
 from app.errors import AppError, ValidationFailed
-from app.schemas import ErrorBody, Schema
+from app.schemas import ErrorBody, Role, Schema
 
 
 class OrganizationHeaders(Schema):
@@ -57,6 +57,7 @@ class Endpoint:
     tag: str
     scenarios: frozenset[Scenario]
     response: type[BaseModel] | None
+    minimum_role: Role = Role.MEMBER
     status: int = 200
     path: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
@@ -115,10 +116,15 @@ def api_endpoint(
     path: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    minimum_role: Role = Role.MEMBER,
     not_found: bool = False,
     conflict: bool = False,
 ) -> Callable:
-    """Register an organization-scoped endpoint; the view gets (access, path=, query=, body=)."""
+    """Register an organization-scoped endpoint; the view gets (access, path=, query=, body=).
+
+    The caller must hold at least minimum_role in the requester organization (an API client
+    acts as its organization's owner).
+    """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
         errors = [401, 403, 422, 503]
@@ -137,6 +143,7 @@ def api_endpoint(
             tag=tag,
             scenarios=frozenset(scenarios),
             response=response,
+            minimum_role=minimum_role,
             status=status,
             path=path,
             query=query,
@@ -151,7 +158,13 @@ def api_endpoint(
                 read_without_transaction()
             principal = authenticate_api_client()
             headers, inputs = _parse(endpoint, path_values)
-            access = authorize(principal, headers.requester, headers.target, endpoint.scenarios)
+            access = authorize(
+                principal,
+                headers.requester,
+                headers.target,
+                endpoint.scenarios,
+                minimum_role=endpoint.minimum_role,
+            )
             result = view(access, **inputs)
             return _respond(result, endpoint.status)
 
@@ -188,12 +201,7 @@ def _organization_headers(problems: list[dict[str, Any]]) -> dict[str, str]:
         if len(values) > 1:
             # Proxies and frameworks disagree on which copy wins: refuse to guess.
             problems.append(
-                {
-                    "loc": ["header", name],
-                    "msg": f"Send the {name} header once.",
-                    "type": "validation",
-                    "code": "validation_error",
-                }
+                ValidationFailed.problem(["header", name], f"Send the {name} header once.")
             )
         elif values:
             found[name] = values[0]
@@ -206,29 +214,8 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems.extend(validation_problems(error, source))
+        problems.extend(ValidationFailed.from_pydantic(error, source).errors)
         return None
-
-
-def validation_problems(error: ValidationError, source: str) -> list[dict[str, Any]]:
-    """Return pydantic's errors as the contract's error entries, located under source."""
-    return [
-        {
-            # A query parameter is named as a whole, even when one of its repetitions is wrong.
-            "loc": [source, *item["loc"][:1]] if source == "query" else [source, *item["loc"]],
-            "msg": _sentence(item["msg"]),
-            "type": "validation",
-            "code": "validation_error",
-        }
-        for item in error.errors(include_url=False)
-    ]
-
-
-def _sentence(message: str) -> str:
-    # pydantic quotes the offending input; never echo control characters back.
-    message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    message = message[:1].upper() + message[1:]
-    return message if message.endswith(".") else message + "."
 
 
 def _query_input(model: type[BaseModel]) -> dict[str, Any]:
@@ -261,14 +248,7 @@ def _json_body(problems: list[dict[str, Any]]) -> Any:
     try:
         return json.loads(request.get_data(cache=True))
     except ValueError:  # also UnicodeDecodeError
-        problems.append(
-            {
-                "loc": ["body"],
-                "msg": "The body is not valid JSON.",
-                "type": "validation",
-                "code": "validation_error",
-            }
-        )
+        problems.append(ValidationFailed.problem(["body"], "The body is not valid JSON."))
         return _NOT_JSON
 
 

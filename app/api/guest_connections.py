@@ -1,4 +1,4 @@
-"""/v1/guest-connections: a host's guest connections."""
+"""/v1/guest-connections: a host's guests — list, read, archive, notify, score history."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import uuid
 
 from pydantic import Field
 
-from app import connections, schemas
+from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.audit import Actor
 from app.schemas import Schema
+from app.services import analytics, guest_connections
+from app.services.audit import Actor
+
+TAG = "Guest connections"
 
 
 class GuestConnectionPath(Schema):
@@ -23,7 +26,7 @@ class GuestConnectionPath(Schema):
     "GET",
     "/guest-connections",
     summary="List guest connections",
-    tag="Guest connections",
+    tag=TAG,
     scenarios={Scenario.SELF},
     query=schemas.GuestConnectionQuery,
     response=schemas.GuestConnectionList,
@@ -38,7 +41,7 @@ def list_guest_connections(
     either direction, with empty values last and ties broken by the guest's id, so pages neither
     overlap nor skip.
     """
-    return connections.list_guest_connections(access.target_id, query)
+    return guest_connections.list_guest_connections(access.target_id, query)
 
 
 @api_endpoint(
@@ -46,7 +49,7 @@ def list_guest_connections(
     "GET",
     "/guest-connections/<guest_org_id>",
     summary="Get a guest connection",
-    tag="Guest connections",
+    tag=TAG,
     scenarios={Scenario.SELF},
     path=GuestConnectionPath,
     response=schemas.GuestConnection,
@@ -60,7 +63,7 @@ def get_guest_connection(
     Self only: the requester and the target are the host. A connection of another host is
     404, exactly like one that does not exist.
     """
-    return connections.get_guest_connection(access.target_id, path.guest_org_id)
+    return guest_connections.get_guest_connection(access.target_id, path.guest_org_id)
 
 
 @api_endpoint(
@@ -68,7 +71,7 @@ def get_guest_connection(
     "PATCH",
     "/guest-connections/<guest_org_id>",
     summary="Archive or unarchive a guest connection",
-    tag="Guest connections",
+    tag=TAG,
     scenarios={Scenario.SELF},
     path=GuestConnectionPath,
     body=schemas.GuestConnectionUpdate,
@@ -83,6 +86,53 @@ def update_guest_connection(
     Archiving sets `archived_at`, unarchiving clears it; both move `updated_at` and are recorded
     in the audit trail. Repeating a request changes nothing. Self only.
     """
-    return connections.set_archived(
+    return guest_connections.set_archived(
         access.target_id, path.guest_org_id, body.archived, actor=Actor.of(access.principal)
     )
+
+
+@api_endpoint(
+    bp,
+    "POST",
+    "/guest-connections/<guest_org_id>/disconnection-notification",
+    summary="Notify a disconnected guest",
+    tag=TAG,
+    scenarios={Scenario.SELF},
+    path=GuestConnectionPath,
+    response=schemas.DisconnectionNotification,
+    status=202,
+    not_found=True,
+    conflict=True,
+)
+def notify_disconnected_guest(
+    access: AccessContext, path: GuestConnectionPath
+) -> schemas.DisconnectionNotification:
+    """Tell a guest that disconnected that the target (host) organization noticed.
+
+    No body. Queues an e-mail to the guest (its organization's e-mail, else its owner's) in
+    the outbox and answers 202 with it (ours); `sent_at` stays null until a sender delivers
+    it. Each call queues one message. 409 `guest_connection_not_disconnected` (the guest is
+    connected), `guest_email_unknown` (nowhere to write).
+    """
+    return guest_connections.notify_disconnection(
+        access.target_id, path.guest_org_id, actor=Actor.of(access.principal)
+    )
+
+
+@api_endpoint(
+    bp,
+    "GET",
+    "/guest-connections/<guest_org_id>/score-history",
+    summary="Score history of a guest connection (ours)",
+    tag=TAG,
+    scenarios={Scenario.SELF},
+    path=GuestConnectionPath,
+    query=schemas.Page,
+    response=schemas.ScoreHistory,
+    not_found=True,
+)
+def get_score_history(
+    access: AccessContext, path: GuestConnectionPath, query: schemas.Page
+) -> schemas.ScoreHistory:
+    """(ours) Return the values the guest's total score took on this connection, newest first."""
+    return analytics.score_history(access.target_id, path.guest_org_id, query)

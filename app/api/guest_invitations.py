@@ -6,12 +6,14 @@ import uuid
 
 from pydantic import Field
 
-from app import invitations, schemas
+from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.audit import Actor
+from app.http import invitation_accept_url
 from app.schemas import Schema
+from app.services import guest_invitations
+from app.services.audit import Actor
 
 TAG = "Guest invitations"
 
@@ -43,7 +45,12 @@ def create_guest_invitation(
     has no token. 409 `invitation_already_pending`: an open invitation to this e-mail exists
     (resend it instead).
     """
-    return invitations.create_invitation(access.target_id, body, actor=Actor.of(access.principal))
+    return guest_invitations.create_invitation(
+        access.target_id,
+        body,
+        actor=Actor.of(access.principal),
+        accept_url=invitation_accept_url,
+    )
 
 
 @api_endpoint(
@@ -60,7 +67,7 @@ def list_guest_invitations(
     access: AccessContext, query: schemas.GuestInvitationQuery
 ) -> schemas.GuestInvitationList:
     """Return a page of the target (host) organization's invitations, filtered and sorted."""
-    return invitations.list_invitations(access.target_id, query)
+    return guest_invitations.list_invitations(access.target_id, query)
 
 
 @api_endpoint(
@@ -76,7 +83,7 @@ def list_guest_invitations(
 )
 def get_guest_invitation(access: AccessContext, path: InvitationPath) -> schemas.GuestInvitation:
     """Return one invitation of the target (host) organization; another host's is 404."""
-    return invitations.get_invitation(access.target_id, path.invitation_id)
+    return guest_invitations.get_invitation(access.target_id, path.invitation_id)
 
 
 @api_endpoint(
@@ -101,8 +108,12 @@ def resend_guest_invitation(
     has passed). Send `{}` to keep it. 409 `invitation_already_accepted`, `invitation_archived`,
     or `invitation_expired` (expired and no new `expired_at`).
     """
-    return invitations.resend_invitation(
-        access.target_id, path.invitation_id, body.expired_at, actor=Actor.of(access.principal)
+    return guest_invitations.resend_invitation(
+        access.target_id,
+        path.invitation_id,
+        body.expired_at,
+        actor=Actor.of(access.principal),
+        accept_url=invitation_accept_url,
     )
 
 
@@ -122,6 +133,6 @@ def update_guest_invitation(
     access: AccessContext, path: InvitationPath, body: schemas.GuestInvitationArchive
 ) -> schemas.GuestInvitation:
     """(ours) Archive an invitation (withdrawing it: its token stops working) or unarchive it."""
-    return invitations.set_archived(
+    return guest_invitations.set_archived(
         access.target_id, path.invitation_id, body.archived, actor=Actor.of(access.principal)
     )

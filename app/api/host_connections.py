@@ -6,12 +6,13 @@ import uuid
 
 from pydantic import Field
 
-from app import host_connections, invitations, schemas
+from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.audit import Actor
 from app.schemas import Schema
+from app.services import guest_invitations, host_connections
+from app.services.audit import Actor
 
 TAG = "Host connections"
 
@@ -44,7 +45,7 @@ def accept_invitation(
     `invitation_already_accepted`, `invitation_expired`, `invitation_archived`,
     `already_connected`.
     """
-    return invitations.accept_invitation(
+    return guest_invitations.accept_invitation(
         access.target_id,
         body.host_organization_id,
         body.invitation_token,

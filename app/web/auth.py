@@ -2,8 +2,8 @@
 
 The flow: a page needing sign-in sends the person to /sign-in?next=<that page>; the button
 there starts the provider's authorization request; the provider sends them back to
-/auth/callback, which maps the ID token to a user (app/users.py), starts a fresh session and
-returns them to `next` — only ever a path on this site.
+/auth/callback, which maps the ID token to a user (app/services/members.py), starts a fresh
+session and returns them to `next` — only ever a path on this site.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from joserfc.errors import JoseError
 
-from app import users
 from app.access import Principal
-from app.error_pages import handle_http_exception, wants_json
 from app.errors import AppError, ServiceUnavailable
-from app.extensions import login_manager
-from app.rate_limits import signin_rate_limit
+from app.extensions import login_manager, signin_rate_limit
+from app.http import external_url
+from app.services import members
 from app.web import oidc
+from app.web.error_pages import handle_http_exception, wants_json
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ ID_TOKEN_KEY = "oidc_id_token"  # noqa: S105 - a session key, not a secret
 class SignedInUser(UserMixin):
     """The Flask-Login user: who is signed in and their memberships, loaded once per request."""
 
-    def __init__(self, access: users.UserAccess) -> None:
+    def __init__(self, access: members.UserAccess) -> None:
         self.access = access
 
     def get_id(self) -> str:
@@ -79,7 +79,7 @@ def init_app(app: Flask) -> None:
 
 def load_user(user_id: str) -> SignedInUser | None:
     try:
-        access = users.load_user_access(uuid.UUID(user_id))
+        access = members.load_user_access(uuid.UUID(user_id))
     except ValueError:
         return None
     return SignedInUser(access) if access else None
@@ -104,7 +104,7 @@ def safe_next(value: str | None) -> str | None:
 
 
 def home_url() -> str:
-    return url_for("pages.home")
+    return url_for("organizations.home")
 
 
 @bp.get("/sign-in")
@@ -128,7 +128,7 @@ def start_sign_in():
     """Send the person to the provider's authorization endpoint."""
     session[NEXT_KEY] = safe_next(request.form.get("next"))
     try:
-        return oidc.provider().authorize_redirect(oidc.external_url("auth.callback"))
+        return oidc.provider().authorize_redirect(external_url("auth.callback"))
     except requests.RequestException:
         raise ProviderUnreachable() from None
 
@@ -154,8 +154,8 @@ def callback():
     if not claims:
         raise SignInFailed("The provider sent no ID token.")
     try:
-        user_id = users.sign_in(oidc.issuer(), claims, current_app.config.get("OIDC_ORG_CLAIM"))
-    except (users.UnknownPerson, users.SubjectMismatch) as refusal:
+        user_id = members.sign_in(oidc.issuer(), claims, current_app.config.get("OIDC_ORG_CLAIM"))
+    except (members.UnknownPerson, members.SubjectMismatch) as refusal:
         return render_template(
             "auth/refused.html", message=refusal.message, email=claims.get("email")
         ), 403
@@ -185,7 +185,7 @@ def _provider_logout_url(id_token: str | None) -> str | None:
         if not provider.load_server_metadata().get("end_session_endpoint"):
             return None
         return provider.create_logout_url(
-            post_logout_redirect_uri=oidc.external_url("auth.signed_out"),
+            post_logout_redirect_uri=external_url("auth.signed_out"),
             id_token_hint=id_token,
             client_id=current_app.config["OIDC_CLIENT_ID"],
         )["url"]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from app.audit import describe_changes
 from app.schemas import format_timestamp
+from app.services.audit import AuditAction, describe_changes
 
 # The score picture's scale. Scores above it still show their number; the picture is full.
 SCORE_SCALE = 100.0
@@ -15,27 +15,6 @@ SCORE_SCALE = 100.0
 SCORE_BANDS = ((40.0, "Low", "low"), (70.0, "Medium", "medium"), (float("inf"), "High", "high"))
 
 ACTION_LABELS = {"analytics_request": "Analytics requested"}
-
-# Audit trail actions as people read them; unknown ones show their code.
-AUDIT_ACTION_LABELS = {
-    "guest_connection.created": "Connected",
-    "guest_connection.archived": "Archived",
-    "guest_connection.unarchived": "Unarchived",
-    "guest_connection.disconnected": "Disconnected",
-    "guest_connection.reconnected": "Reconnected",
-    "guest_connection.analytics_requested": "Analytics requested",
-    "guest_connection.score_updated": "Score updated",
-    "guest_connection.disconnection_notified": "Guest told of the disconnection",
-    "invitation.created": "Invitation sent",
-    "invitation.resent": "Invitation sent again",
-    "invitation.archived": "Invitation withdrawn",
-    "invitation.unarchived": "Invitation restored",
-    "invitation.accepted": "Invitation accepted",
-    "api_client.created": "API client created",
-    "api_client.revoked": "API client revoked",
-    "organization.created": "Organization created",
-    "membership.added": "Member added",
-}
 
 
 def init_app(app: Flask) -> None:
@@ -105,7 +84,7 @@ def action_label(action: str | None) -> str:
 
 
 def audit_action(action: str) -> str:
-    return AUDIT_ACTION_LABELS.get(action, action)
+    return AuditAction.label_of(action)
 
 
 def audit_changes(changes: dict) -> list[str]:

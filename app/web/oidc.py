@@ -7,7 +7,7 @@ provider's discovery document is fetched once, when the first person signs in.
 from __future__ import annotations
 
 from authlib.integrations.flask_client import FlaskIntegration, FlaskOAuth2App
-from flask import current_app, url_for
+from flask import current_app
 
 from app.errors import ServiceUnavailable
 
@@ -48,11 +48,3 @@ def provider() -> FlaskOAuth2App:
             client_kwargs=client_kwargs,
         )
     return clients[current_issuer]
-
-
-def external_url(endpoint: str) -> str:
-    """Return an absolute URL of ours (PUBLIC_URL when set: the address the provider knows)."""
-    public_url = current_app.config.get("PUBLIC_URL")
-    if public_url:
-        return public_url.rstrip("/") + url_for(endpoint)
-    return url_for(endpoint, _external=True)

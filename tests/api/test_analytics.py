@@ -3,36 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 import pytest
 
-from app.analytics import recent_scores
 from app.extensions import db
 from app.models import ActionStatus, ActionType, ConnectionAction, GuestConnection, utcnow
-from tests.api.lifecycle import request_analytics, submit_score
-from tests.conftest import error_codes
+from app.services.analytics import recent_scores
+from tests.conftest import error_codes, race, row_count
 
 
 @pytest.fixture
-def host(make_org):
-    return make_org("Northwind Supplies", "hello@northwind.example")
-
-
-@pytest.fixture
-def host_token(token_for, host):
-    return token_for(host)
-
-
-@pytest.fixture
-def guest(make_org, make_connection, host):
-    guest = make_org("Alder Foods", "finance@alder.example")
+def guest(guest, host, make_connection):
+    """The guest, connected to the host."""
     make_connection(host, guest)
     return guest
-
-
-@pytest.fixture
-def guest_token(token_for, guest):
-    return token_for(guest)
 
 
 def seen_by_host(api, token, host, guest) -> dict:
@@ -48,7 +33,7 @@ def seen_by_guest(api, token, guest, host) -> dict:
 
 def test_asking_opens_an_action_seen_on_both_sides(api, host, host_token, guest, guest_token):
     """Does the request show as the active action for the host and for the guest?"""
-    response = request_analytics(api, host_token, host, guest)
+    response = api.request_analytics(host_token, host, guest)
 
     assert response.status_code == 201, response.json
     body = response.json
@@ -73,8 +58,8 @@ def test_asking_opens_an_action_seen_on_both_sides(api, host, host_token, guest,
 
 
 def test_asking_twice_while_one_is_open_is_409(api, host, host_token, guest):
-    request_analytics(api, host_token, host, guest)
-    again = request_analytics(api, host_token, host, guest)
+    api.request_analytics(host_token, host, guest)
+    again = api.request_analytics(host_token, host, guest)
     assert again.status_code == 409
     assert error_codes(again) == ["analytics_request_already_active"]
     assert "already open" in again.json["detail"][0]["msg"]
@@ -83,20 +68,14 @@ def test_asking_twice_while_one_is_open_is_409(api, host, host_token, guest):
 def test_a_guest_that_is_not_connected_is_404(api, host, host_token, make_org):
     stranger = make_org("Stranger")
     for org in (stranger, uuid.uuid4()):
-        response = request_analytics(api, host_token, host, org)
+        response = api.request_analytics(host_token, host, org)
         assert response.status_code == 404
         assert error_codes(response) == ["guest_connection_not_found"]
 
 
 def test_a_guest_that_left_cannot_be_asked(api, host, host_token, guest, guest_token):
-    api.call(
-        "PATCH",
-        f"/v1/host-connections/{host}",
-        token=guest_token,
-        requester=guest,
-        json={"status": "disconnected"},
-    )
-    response = request_analytics(api, host_token, host, guest)
+    api.set_host_status(guest_token, guest, host, "disconnected")
+    response = api.request_analytics(host_token, host, guest)
     assert response.status_code == 409
     assert error_codes(response) == ["guest_connection_disconnected"]
 
@@ -120,27 +99,8 @@ def test_a_bad_org_id_is_422(api, host, host_token):
         ("stranger_as_host", 403, "requester_forbidden"),
     ],
 )
-def test_only_the_host_itself_asks(
-    api,
-    host,
-    host_token,
-    guest,
-    guest_token,
-    make_org,
-    token_for,
-    caller,
-    expected_status,
-    expected_code,
-):
-    other_host, stranger = make_org("Other Host"), make_org("Stranger")
-    token, requester, target = {
-        "host": (host_token, host, host),
-        "other_host": (token_for(other_host), other_host, other_host),
-        "guest_on_host": (guest_token, guest, host),
-        "host_on_guest": (host_token, host, guest),
-        "stranger_on_host": (token_for(stranger), stranger, host),
-        "stranger_as_host": (token_for(stranger), host, host),
-    }[caller]
+def test_only_the_host_itself_asks(api, guest, callers, caller, expected_status, expected_code):
+    token, requester, target = callers(caller)
     response = api.call(
         "POST",
         f"/v1/organizations/{guest}/analytics/requests",
@@ -164,9 +124,9 @@ def test_the_score_reaches_every_connected_host_and_closes_requests(
     make_connection(second_host, guest)
     left_host = make_org("Bluewater Freight")
     make_connection(left_host, guest, status="disconnected", score=10)
-    request_analytics(api, host_token, host, guest)
+    api.request_analytics(host_token, host, guest)
 
-    response = submit_score(api, guest_token, guest, 87.5)
+    response = api.submit_score(guest_token, guest, 87.5)
 
     assert response.status_code == 201, response.json
     body = response.json
@@ -185,32 +145,37 @@ def test_the_score_reaches_every_connected_host_and_closes_requests(
     with app.app_context():
         statuses = db.session.scalars(db.select(ConnectionAction.status)).all()
     assert statuses == [ActionStatus.RESOLVED]
-    assert request_analytics(api, host_token, host, guest).status_code == 201
+    assert api.request_analytics(host_token, host, guest).status_code == 201
 
 
 @pytest.mark.parametrize("score", [0, 87.5, 1000])
 def test_any_finite_score_of_zero_or_more_is_taken(
     api, host, host_token, guest, guest_token, score
 ):
-    assert submit_score(api, guest_token, guest, score).status_code == 201
+    assert api.submit_score(guest_token, guest, score).status_code == 201
     assert seen_by_host(api, host_token, host, guest)["total_score"] == score
 
 
 @pytest.mark.parametrize("score", [-0.1, "87.5", True, None, [1]])
 def test_bad_scores_are_422(api, guest, guest_token, score):
-    response = submit_score(api, guest_token, guest, score)
+    response = api.submit_score(guest_token, guest, score)
     assert response.status_code == 422
     assert response.json["detail"][0]["loc"] == ["body", "total_score"]
+
+
+def submit(api, token, guest, org_id=None, **kwargs):
+    """POST to /v1/organizations/{org_id}/analytics as the guest (org_id: the guest's own)."""
+    path = f"/v1/organizations/{org_id or guest}/analytics"
+    return api.call("POST", path, token=token, requester=guest, **kwargs)
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_scores_are_422(api, guest, guest_token, literal):
     """Are JSON's non-standard NaN and infinities refused rather than stored?"""
-    response = api.call(
-        "POST",
-        f"/v1/organizations/{guest}/analytics",
-        token=guest_token,
-        requester=guest,
+    response = submit(
+        api,
+        guest_token,
+        guest,
         data='{"total_score": ' + literal + "}",
         content_type="application/json",
     )
@@ -219,52 +184,29 @@ def test_non_finite_scores_are_422(api, guest, guest_token, literal):
 
 @pytest.mark.parametrize("body", [{}, {"total_score": 1, "currency": "EUR"}])
 def test_bad_submission_bodies_are_422(api, guest, guest_token, body):
-    response = api.call(
-        "POST",
-        f"/v1/organizations/{guest}/analytics",
-        token=guest_token,
-        requester=guest,
-        json=body,
-    )
-    assert response.status_code == 422
+    assert submit(api, guest_token, guest, json=body).status_code == 422
 
 
 def test_submitting_without_json_is_415(api, guest, guest_token):
-    response = api.call(
-        "POST", f"/v1/organizations/{guest}/analytics", token=guest_token, requester=guest, data="1"
-    )
-    assert response.status_code == 415
+    assert submit(api, guest_token, guest, data="1").status_code == 415
 
 
 def test_a_guest_submits_only_its_own_analytics(api, host, guest, guest_token):
     """Is an org_id other than the target refused?"""
-    response = api.call(
-        "POST",
-        f"/v1/organizations/{host}/analytics",
-        token=guest_token,
-        requester=guest,
-        json={"total_score": 99},
-    )
+    response = submit(api, guest_token, guest, org_id=host, json={"total_score": 99})
     assert response.status_code == 403
     assert error_codes(response) == ["organization_mismatch"]
 
 
 @pytest.mark.parametrize("caller", ["host_on_guest", "stranger_on_guest", "stranger_as_guest"])
-def test_nobody_else_submits_for_the_guest(
-    api, host, host_token, guest, make_org, token_for, caller
-):
-    stranger = make_org("Stranger")
-    token, requester = {
-        "host_on_guest": (host_token, host),
-        "stranger_on_guest": (token_for(stranger), stranger),
-        "stranger_as_guest": (token_for(stranger), guest),
-    }[caller]
+def test_nobody_else_submits_for_the_guest(api, guest, callers, caller):
+    token, requester, target = callers(caller)
     response = api.call(
         "POST",
         f"/v1/organizations/{guest}/analytics",
         token=token,
         requester=requester,
-        target=guest,
+        target=target,
         json={"total_score": 1},
     )
     assert response.status_code == 403
@@ -281,7 +223,7 @@ def test_every_score_is_kept_in_the_history(
     make_connection(host, guest, score=40)
     guest_token = token_for(guest)
     for score in (55, 61.5):
-        submit_score(api, guest_token, guest, score)
+        api.submit_score(guest_token, guest, score)
 
     response = api.get(
         f"/v1/guest-connections/{guest}/score-history", token=host_token, requester=host
@@ -319,7 +261,7 @@ def test_recent_scores_for_the_chart_come_in_one_query(
     guest = make_org("Birch Ltd")
     make_connection(host, guest, score=40)
     guest_token = token_for(guest)
-    submit_score(api, guest_token, guest, 55)
+    api.submit_score(guest_token, guest, 55)
 
     with app.app_context(), count_queries() as statements:
         scores = recent_scores(host, guest, limit=1)
@@ -338,7 +280,23 @@ def test_an_action_shown_on_the_connection_also_blocks_a_new_request(
         connection.active_action_updated_at = utcnow()
         db.session.commit()
 
-    response = request_analytics(api, host_token, host, guest)
+    response = api.request_analytics(host_token, host, guest)
 
     assert response.status_code == 409
     assert error_codes(response) == ["analytics_request_already_active"]
+
+
+# -- racing requests ------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_racing_analytics_requests_open_one_action(app, host, host_token, guest):
+    """Do simultaneous requests to one guest open exactly one action (PostgreSQL)?"""
+
+    def ask(api):
+        return api.request_analytics(host_token, host, guest)
+
+    results = race(app, [ask] * 4)
+
+    assert Counter(status for status, _ in results) == {201: 1, 409: 3}, results
+    assert row_count(app, ConnectionAction) == 1

@@ -7,11 +7,6 @@ import pytest
 from tests.conftest import error_codes
 
 
-@pytest.fixture
-def host(make_org):
-    return make_org("Host")
-
-
 def test_no_token_is_401_with_www_authenticate(api, host):
     response = api.get(f"/v1/guest-connections/{uuid.uuid4()}", token=None, requester=host)
     assert response.status_code == 401

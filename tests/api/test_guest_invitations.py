@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app.extensions import db
-from app.models import GuestInvitation
-from tests.api.lifecycle import accept, in_days, invite
-from tests.conftest import error_codes
+from app.models import GuestConnection, GuestInvitation
+from tests.conftest import RFC3339_UTC, error_codes, in_days, race, row_count
 
-RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 INVITATION_FIELDS = [
     "id",
     "host_organization_id",
@@ -36,16 +34,6 @@ INVITATION_FIELDS = [
 ]
 
 
-@pytest.fixture
-def host(make_org):
-    return make_org("Northwind Supplies", "hello@northwind.example")
-
-
-@pytest.fixture
-def host_token(token_for, host):
-    return token_for(host)
-
-
 def expire(app, invitation_id: str) -> None:
     """Move an invitation's expiry into the past, as time passing would."""
     with app.app_context():
@@ -59,8 +47,8 @@ def test_creating_returns_the_invitation_with_a_one_time_token(
 ):
     """Does the host get the contract's fields, the token and the link to send?"""
     group = make_org("Helios Holdings")
-    response = invite(
-        api, host_token, host, "Finance@Alder.example", parent_organization_id=str(group)
+    response = api.invite(
+        host_token, host, "Finance@Alder.example", parent_organization_id=str(group)
     )
 
     assert response.status_code == 201, response.json
@@ -88,7 +76,7 @@ def test_creating_returns_the_invitation_with_a_one_time_token(
 
 def test_the_token_is_never_shown_again(api, host, host_token):
     """Do reads of an invitation leave the token out?"""
-    created = invite(api, host_token, host).json
+    created = api.invite(host_token, host).json
 
     one = api.get(f"/v1/guest-invitations/{created['id']}", token=host_token, requester=host)
     listed = api.get("/v1/guest-invitations", token=host_token, requester=host)
@@ -104,8 +92,8 @@ def test_owner_email_can_be_given(api, make_org, token_for):
     host = make_org("No Mail Host")
     token = token_for(host)
 
-    missing = invite(api, token, host)
-    given = invite(api, token, host, owner_email="Sales@Host.example")
+    missing = api.invite(token, host)
+    given = api.invite(token, host, owner_email="Sales@Host.example")
 
     assert missing.status_code == 422
     assert missing.json["detail"][0]["loc"] == ["body", "owner_email"]
@@ -163,26 +151,26 @@ def test_a_body_that_is_not_json_is_415(api, host, host_token):
 
 def test_a_second_open_invitation_to_one_email_is_refused(api, host, host_token):
     """Is the host told to resend rather than invite twice?"""
-    assert invite(api, host_token, host, "guest@alder.example").status_code == 201
-    again = invite(api, host_token, host, "GUEST@alder.example")
+    assert api.invite(host_token, host, "guest@alder.example").status_code == 201
+    again = api.invite(host_token, host, "GUEST@alder.example")
     assert again.status_code == 409
     assert error_codes(again) == ["invitation_already_pending"]
 
 
 def test_an_expired_invitation_does_not_block_a_new_one(app, api, host, host_token):
-    first = invite(api, host_token, host).json
+    first = api.invite(host_token, host).json
     expire(app, first["id"])
-    assert invite(api, host_token, host).status_code == 201
+    assert api.invite(host_token, host).status_code == 201
 
 
 def test_expired_is_computed(app, api, host, host_token, make_org, token_for):
     """Does an invitation show as expired once its time passed, and refuse acceptance?"""
-    created = invite(api, host_token, host).json
+    created = api.invite(host_token, host).json
     expire(app, created["id"])
 
     body = api.get(f"/v1/guest-invitations/{created['id']}", token=host_token, requester=host).json
     guest = make_org("Alder Foods")
-    response = accept(api, token_for(guest), guest, host, created["invitation_token"])
+    response = api.accept(token_for(guest), guest, host, created["invitation_token"])
 
     assert body["expired"] is True
     assert response.status_code == 409
@@ -192,7 +180,7 @@ def test_expired_is_computed(app, api, host, host_token, make_org, token_for):
 def test_list_filters_sorts_and_pages(app, api, host, host_token, make_org, token_for):
     """Do the list's filters, search, order and paging work together?"""
     for name in ("carol", "alice", "bob", "dave"):
-        invite(api, host_token, host, f"{name}@guests.example")
+        api.invite(host_token, host, f"{name}@guests.example")
     ids = {
         item["email"]: item["id"]
         for item in api.get(
@@ -200,16 +188,10 @@ def test_list_filters_sorts_and_pages(app, api, host, host_token, make_org, toke
         ).json["items"]
     }
     expire(app, ids["dave@guests.example"])
-    api.call(
-        "PATCH",
-        f"/v1/guest-invitations/{ids['carol@guests.example']}",
-        token=host_token,
-        requester=host,
-        json={"archived": True},
-    )
+    api.set_invitation_archived(host_token, host, ids["carol@guests.example"], True)
     guest = make_org("Bob's Org")
-    listed_token = invite(api, host_token, host, "erin@guests.example").json["invitation_token"]
-    accept(api, token_for(guest), guest, host, listed_token)
+    listed_token = api.invite(host_token, host, "erin@guests.example").json["invitation_token"]
+    api.accept(token_for(guest), guest, host, listed_token)
 
     def emails(query: str) -> list[str]:
         response = api.get(f"/v1/guest-invitations?{query}", token=host_token, requester=host)
@@ -242,15 +224,9 @@ def test_bad_list_queries_are_422(api, host, host_token, query):
 
 def test_resend_gives_a_new_token_and_kills_the_old(api, host, host_token, make_org, token_for):
     """After a resend, does only the new link work, and does the sent time move?"""
-    created = invite(api, host_token, host).json
+    created = api.invite(host_token, host).json
 
-    resent = api.call(
-        "POST",
-        f"/v1/guest-invitations/{created['id']}/resend",
-        token=host_token,
-        requester=host,
-        json={},
-    )
+    resent = api.resend(host_token, host, created["id"])
 
     assert resent.status_code == 200, resent.json
     body = resent.json
@@ -260,21 +236,18 @@ def test_resend_gives_a_new_token_and_kills_the_old(api, host, host_token, make_
     assert body["expired_at"] == created["expired_at"]
     guest = make_org("Alder Foods")
     guest_token = token_for(guest)
-    old = accept(api, guest_token, guest, host, created["invitation_token"])
+    old = api.accept(guest_token, guest, host, created["invitation_token"])
     assert old.status_code == 404
     assert error_codes(old) == ["guest_invitation_not_found"]
-    assert accept(api, guest_token, guest, host, body["invitation_token"]).status_code == 201
+    assert api.accept(guest_token, guest, host, body["invitation_token"]).status_code == 201
 
 
 def test_an_expired_invitation_is_resent_with_a_new_expiry(app, api, host, host_token):
-    created = invite(api, host_token, host).json
+    created = api.invite(host_token, host).json
     expire(app, created["id"])
-    path = f"/v1/guest-invitations/{created['id']}/resend"
 
-    without = api.call("POST", path, token=host_token, requester=host, json={})
-    with_expiry = api.call(
-        "POST", path, token=host_token, requester=host, json={"expired_at": in_days(3)}
-    )
+    without = api.resend(host_token, host, created["id"])
+    with_expiry = api.resend(host_token, host, created["id"], expired_at=in_days(3))
 
     assert without.status_code == 409
     assert error_codes(without) == ["invitation_expired"]
@@ -285,56 +258,41 @@ def test_an_expired_invitation_is_resent_with_a_new_expiry(app, api, host, host_
 def test_accepted_or_archived_invitations_are_not_resent(
     api, host, host_token, make_org, token_for
 ):
-    accepted = invite(api, host_token, host, "a@guests.example").json
+    accepted = api.invite(host_token, host, "a@guests.example").json
     guest = make_org("Guest")
-    accept(api, token_for(guest), guest, host, accepted["invitation_token"])
-    archived = invite(api, host_token, host, "b@guests.example").json
-    api.call(
-        "PATCH",
-        f"/v1/guest-invitations/{archived['id']}",
-        token=host_token,
-        requester=host,
-        json={"archived": True},
-    )
+    api.accept(token_for(guest), guest, host, accepted["invitation_token"])
+    archived = api.invite(host_token, host, "b@guests.example").json
+    api.set_invitation_archived(host_token, host, archived["id"], True)
 
     for invitation, code in (
         (accepted, "invitation_already_accepted"),
         (archived, "invitation_archived"),
     ):
-        response = api.call(
-            "POST",
-            f"/v1/guest-invitations/{invitation['id']}/resend",
-            token=host_token,
-            requester=host,
-            json={},
-        )
+        response = api.resend(host_token, host, invitation["id"])
         assert response.status_code == 409
         assert error_codes(response) == [code]
 
 
-def test_archiving_withdraws_the_invitation(api, host, host_token, make_org, token_for):
+def test_archiving_withdraws_the_invitation(api, host, host_token, guest, guest_token):
     """Does an archived invitation refuse its token, and unarchiving restore it?"""
-    created = invite(api, host_token, host).json
-    path = f"/v1/guest-invitations/{created['id']}"
-    guest = make_org("Alder Foods")
-    guest_token = token_for(guest)
+    created = api.invite(host_token, host).json
 
-    archived = api.call("PATCH", path, token=host_token, requester=host, json={"archived": True})
-    refused = accept(api, guest_token, guest, host, created["invitation_token"])
-    again = api.call("PATCH", path, token=host_token, requester=host, json={"archived": True})
-    restored = api.call("PATCH", path, token=host_token, requester=host, json={"archived": False})
+    archived = api.set_invitation_archived(host_token, host, created["id"], True)
+    refused = api.accept(guest_token, guest, host, created["invitation_token"])
+    again = api.set_invitation_archived(host_token, host, created["id"], True)
+    restored = api.set_invitation_archived(host_token, host, created["id"], False)
 
     assert archived.status_code == 200
     assert archived.json["archived"] is True and RFC3339_UTC.match(archived.json["archived_at"])
     assert refused.status_code == 409 and error_codes(refused) == ["invitation_archived"]
     assert again.json["archived_at"] == archived.json["archived_at"]
     assert restored.json["archived"] is False and restored.json["archived_at"] is None
-    assert accept(api, guest_token, guest, host, created["invitation_token"]).status_code == 201
+    assert api.accept(guest_token, guest, host, created["invitation_token"]).status_code == 201
 
 
 @pytest.mark.parametrize("body", [{}, {"archived": "soon"}, {"archived": True, "email": "x@y.z"}])
 def test_bad_archive_bodies_are_422(api, host, host_token, body):
-    created = invite(api, host_token, host).json
+    created = api.invite(host_token, host).json
     response = api.call(
         "PATCH",
         f"/v1/guest-invitations/{created['id']}",
@@ -356,8 +314,8 @@ def test_inviting_a_connected_guest_is_accepted_by_the_system(
     make_member(guest, "cfo@alder.example")
     make_connection(host, guest)
 
-    by_org_email = invite(api, host_token, host, "finance@alder.example")
-    by_member_email = invite(api, host_token, host, "CFO@alder.example")
+    by_org_email = api.invite(host_token, host, "finance@alder.example")
+    by_member_email = api.invite(host_token, host, "CFO@alder.example")
 
     for response in (by_org_email, by_member_email):
         assert response.status_code == 201
@@ -373,8 +331,8 @@ def test_connecting_by_cli_accepts_open_invitations_by_the_system(
 ):
     """When an operator connects the guest, do the host's open invitations to it close?"""
     guest = make_org("Alder Foods", "finance@alder.example")
-    created = invite(api, host_token, host, "finance@alder.example").json
-    other = invite(api, host_token, host, "someone@else.example").json
+    created = api.invite(host_token, host, "finance@alder.example").json
+    other = api.invite(host_token, host, "someone@else.example").json
 
     make_connection(host, guest)
 
@@ -391,10 +349,10 @@ def test_accepting_one_invitation_closes_the_others_to_the_same_guest(
 ):
     guest = make_org("Alder Foods", "finance@alder.example")
     make_member(guest, "cfo@alder.example")
-    to_org = invite(api, host_token, host, "finance@alder.example").json
-    to_member = invite(api, host_token, host, "cfo@alder.example").json
+    to_org = api.invite(host_token, host, "finance@alder.example").json
+    to_member = api.invite(host_token, host, "cfo@alder.example").json
 
-    accept(api, token_for(guest), guest, host, to_member["invitation_token"])
+    api.accept(token_for(guest), guest, host, to_member["invitation_token"])
 
     statuses = {
         item["email"]: item["status"]
@@ -410,44 +368,22 @@ def test_accepting_one_invitation_closes_the_others_to_the_same_guest(
 # -- who may call -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cast(make_org, make_connection, token_for):
-    """The host, another host, a connected guest and a stranger, each with a token."""
-    host = make_org("Host", "host@host.example")
-    other_host = make_org("Other Host", "other@host.example")
-    guest = make_org("Guest")
-    stranger = make_org("Stranger")
-    make_connection(host, guest)
-    return {
-        name: (org, token_for(org))
-        for name, org in (
-            ("host", host),
-            ("other_host", other_host),
-            ("guest", guest),
-            ("stranger", stranger),
-        )
-    }
-
-
 @pytest.mark.parametrize(
-    ("caller", "acting_as", "expected_status", "expected_code"),
+    ("caller", "expected_status", "expected_code"),
     [
-        ("host", "self", 200, None),
-        ("other_host", "self", 404, "guest_invitation_not_found"),
-        ("guest", "on_host", 403, "scenario_not_allowed"),
-        ("stranger", "on_host", 403, "scenario_not_allowed"),
-        ("stranger", "as_host", 403, "requester_forbidden"),
+        ("host", 200, None),
+        ("other_host", 404, "guest_invitation_not_found"),
+        ("guest_on_host", 403, "scenario_not_allowed"),
+        ("stranger_on_host", 403, "scenario_not_allowed"),
+        ("stranger_as_host", 403, "requester_forbidden"),
     ],
 )
 def test_only_the_host_itself_reads_its_invitation(
-    api, cast, caller, acting_as, expected_status, expected_code
+    api, host, host_token, pair, callers, caller, expected_status, expected_code
 ):
-    host, host_token = cast["host"]
-    created = invite(api, host_token, host).json
-    org, token = cast[caller]
-    requester, target = {"self": (org, org), "on_host": (org, host), "as_host": (host, host)}[
-        acting_as
-    ]
+    """Is the invitation the host's alone, even for its connected guest?"""
+    created = api.invite(host_token, host).json
+    token, requester, target = callers(caller)
 
     response = api.get(
         f"/v1/guest-invitations/{created['id']}", token=token, requester=requester, target=target
@@ -458,27 +394,25 @@ def test_only_the_host_itself_reads_its_invitation(
         assert error_codes(response) == [expected_code]
 
 
-@pytest.mark.parametrize("caller", ["guest", "stranger"])
-def test_nobody_else_invites_or_lists_for_the_host(api, cast, caller):
-    host, _ = cast["host"]
-    org, token = cast[caller]
+@pytest.mark.parametrize("caller", ["guest_on_host", "stranger_on_host"])
+def test_nobody_else_invites_or_lists_for_the_host(api, pair, callers, caller):
+    token, requester, target = callers(caller)
     created = api.call(
         "POST",
         "/v1/guest-invitations",
         token=token,
-        requester=org,
-        target=host,
+        requester=requester,
+        target=target,
         json={"email": "x@y.example", "expired_at": in_days(1)},
     )
-    listed = api.get("/v1/guest-invitations", token=token, requester=org, target=host)
+    listed = api.get("/v1/guest-invitations", token=token, requester=requester, target=target)
     assert created.status_code == listed.status_code == 403
 
 
-def test_another_hosts_list_is_its_own(api, cast):
-    host, host_token = cast["host"]
-    invite(api, host_token, host)
-    other, other_token = cast["other_host"]
-    response = api.get("/v1/guest-invitations", token=other_token, requester=other)
+def test_another_hosts_list_is_its_own(api, host, host_token, callers):
+    api.invite(host_token, host)
+    token, other, _ = callers("other_host")
+    response = api.get("/v1/guest-invitations", token=token, requester=other)
     assert response.json == {"items": [], "total_items": 0}
 
 
@@ -486,14 +420,15 @@ def test_another_hosts_list_is_its_own(api, cast):
     ("method", "suffix", "body"),
     [("POST", "/resend", {}), ("PATCH", "", {"archived": True})],
 )
-def test_another_host_cannot_change_the_invitation(api, cast, method, suffix, body):
-    host, host_token = cast["host"]
-    created = invite(api, host_token, host).json
-    other, other_token = cast["other_host"]
+def test_another_host_cannot_change_the_invitation(
+    api, host, host_token, callers, method, suffix, body
+):
+    created = api.invite(host_token, host).json
+    token, other, _ = callers("other_host")
     response = api.call(
         method,
         f"/v1/guest-invitations/{created['id']}{suffix}",
-        token=other_token,
+        token=token,
         requester=other,
         json=body,
     )
@@ -511,3 +446,63 @@ def test_a_bad_invitation_id_is_422(api, host, host_token):
     response = api.get("/v1/guest-invitations/not-a-uuid", token=host_token, requester=host)
     assert response.status_code == 422
     assert response.json["detail"][0]["loc"] == ["path", "invitation_id"]
+
+
+# -- racing acceptances (PostgreSQL: SQLite serializes every writer) ------------------------------
+
+
+def accept_call(token, guest, host, invitation_token):
+    """Return a call for race(): the guest accepts the invitation."""
+
+    def call(api):
+        return api.accept(token, guest, host, invitation_token)
+
+    return call
+
+
+@pytest.mark.postgres_only
+def test_many_guests_racing_for_one_token_make_one_connection(app, api, make_org, token_for):
+    """Do simultaneous acceptances of one token connect exactly one guest?"""
+    host = make_org("Host", "host@host.example")
+    invitation_token = api.invite(token_for(host), host).json["invitation_token"]
+    guests = [make_org(f"Guest {n}") for n in range(6)]
+    calls = [accept_call(token_for(g), g, host, invitation_token) for g in guests]
+
+    results = race(app, calls)
+
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 1, 409: 5}, results
+    codes = {body["detail"][0]["code"] for status, body in results if status == 409}
+    assert codes == {"invitation_already_accepted"}
+    assert row_count(app, GuestConnection) == 1
+
+
+@pytest.mark.postgres_only
+def test_one_guest_accepting_twice_at_once_connects_once(app, api, make_org, token_for):
+    """Does the same token sent twice at once by one guest make one connection?"""
+    host = make_org("Host", "host@host.example")
+    guest = make_org("Guest")
+    invitation_token = api.invite(token_for(host), host).json["invitation_token"]
+    guest_token = token_for(guest)
+
+    results = race(app, [accept_call(guest_token, guest, host, invitation_token)] * 2)
+
+    assert sorted(status for status, _ in results) == [201, 409], results
+    assert row_count(app, GuestConnection) == 1
+
+
+@pytest.mark.postgres_only
+def test_two_invitations_accepted_at_once_by_one_guest_connect_once(app, api, make_org, token_for):
+    host = make_org("Host", "host@host.example")
+    host_token = token_for(host)
+    guest = make_org("Guest")
+    tokens = [
+        api.invite(host_token, host, f"person{n}@guest.example").json["invitation_token"]
+        for n in range(2)
+    ]
+    guest_token = token_for(guest)
+
+    results = race(app, [accept_call(guest_token, guest, host, t) for t in tokens])
+
+    assert sorted(status for status, _ in results) == [201, 409], results
+    assert row_count(app, GuestConnection) == 1

@@ -6,10 +6,8 @@ import uuid
 
 import pytest
 
-from app.extensions import db
 from app.models import GuestConnection
-from tests.api.lifecycle import accept, invite, request_analytics
-from tests.conftest import error_codes
+from tests.conftest import error_codes, row_count
 
 HOST_CONNECTION_FIELDS = [
     "host_organization_id",
@@ -27,46 +25,20 @@ HOST_CONNECTION_FIELDS = [
 ]
 
 
-@pytest.fixture
-def host(make_org):
-    return make_org("Northwind Supplies", "hello@northwind.example")
-
-
-@pytest.fixture
-def host_token(token_for, host):
-    return token_for(host)
-
-
-@pytest.fixture
-def guest(make_org):
-    return make_org("Alder Foods", "finance@alder.example")
-
-
-@pytest.fixture
-def guest_token(token_for, guest):
-    return token_for(guest)
-
-
-def connection_count(app) -> int:
-    with app.app_context():
-        return db.session.scalar(db.select(db.func.count()).select_from(GuestConnection))
-
-
 # -- accepting ----------------------------------------------------------------------------------
 
 
 def test_accepting_creates_the_connection(app, api, host, host_token, guest, guest_token, make_org):
     """Does accepting connect the guest, with the invitation's parent and owner?"""
     group = make_org("Helios Holdings")
-    created = invite(
-        api,
+    created = api.invite(
         host_token,
         host,
         parent_organization_id=str(group),
         owner_email="sales@northwind.example",
     ).json
 
-    response = accept(api, guest_token, guest, host, created["invitation_token"])
+    response = api.accept(guest_token, guest, host, created["invitation_token"])
 
     assert response.status_code == 201, response.json
     body = response.json
@@ -94,17 +66,17 @@ def test_accepting_twice_is_refused(
     app, api, host, host_token, guest, guest_token, make_org, token_for
 ):
     """Does the token work exactly once, for the same guest or another?"""
-    token = invite(api, host_token, host).json["invitation_token"]
-    assert accept(api, guest_token, guest, host, token).status_code == 201
+    token = api.invite(host_token, host).json["invitation_token"]
+    assert api.accept(guest_token, guest, host, token).status_code == 201
     other = make_org("Birch Ltd")
 
-    again = accept(api, guest_token, guest, host, token)
-    by_another = accept(api, token_for(other), other, host, token)
+    again = api.accept(guest_token, guest, host, token)
+    by_another = api.accept(token_for(other), other, host, token)
 
     for response in (again, by_another):
         assert response.status_code == 409
         assert error_codes(response) == ["invitation_already_accepted"]
-    assert connection_count(app) == 1
+    assert row_count(app, GuestConnection) == 1
 
 
 @pytest.mark.parametrize("which", ["another_hosts", "unknown", "wrong_host_id"])
@@ -113,23 +85,23 @@ def test_a_foreign_token_is_404(
 ):
     """Is a token that is not this host's refused without telling whose it is?"""
     other_host = make_org("Other Host", "other@host.example")
-    foreign = invite(api, token_for(other_host), other_host).json["invitation_token"]
-    own = invite(api, host_token, host).json["invitation_token"]
+    foreign = api.invite(token_for(other_host), other_host).json["invitation_token"]
+    own = api.invite(host_token, host).json["invitation_token"]
     claimed_host, token = {
         "another_hosts": (host, foreign),
         "unknown": (host, "x" * 43),
         "wrong_host_id": (uuid.uuid4(), own),
     }[which]
 
-    response = accept(api, guest_token, guest, claimed_host, token)
+    response = api.accept(guest_token, guest, claimed_host, token)
 
     assert response.status_code == 404
     assert error_codes(response) == ["guest_invitation_not_found"]
 
 
 def test_accepting_ones_own_invitation_is_422(api, host, host_token):
-    token = invite(api, host_token, host).json["invitation_token"]
-    response = accept(api, host_token, host, host, token)
+    token = api.invite(host_token, host).json["invitation_token"]
+    response = api.accept(host_token, host, host, token)
     assert response.status_code == 422
     assert response.json["detail"][0]["loc"] == ["body", "host_organization_id"]
 
@@ -162,36 +134,30 @@ def test_accepting_without_json_is_415(api, guest, guest_token):
 def test_a_connected_guest_cannot_accept_another_invitation(
     app, api, host, host_token, guest, guest_token
 ):
-    first = invite(api, host_token, host, "a@elsewhere.example").json["invitation_token"]
-    second = invite(api, host_token, host, "b@elsewhere.example").json["invitation_token"]
-    accept(api, guest_token, guest, host, first)
+    first = api.invite(host_token, host, "a@elsewhere.example").json["invitation_token"]
+    second = api.invite(host_token, host, "b@elsewhere.example").json["invitation_token"]
+    api.accept(guest_token, guest, host, first)
 
-    response = accept(api, guest_token, guest, host, second)
+    response = api.accept(guest_token, guest, host, second)
 
     assert response.status_code == 409
     assert error_codes(response) == ["already_connected"]
-    assert connection_count(app) == 1
+    assert row_count(app, GuestConnection) == 1
 
 
 def test_a_guest_that_left_comes_back_by_a_new_invitation(
     app, api, host, host_token, guest, guest_token
 ):
-    first = invite(api, host_token, host, "a@elsewhere.example").json["invitation_token"]
-    accept(api, guest_token, guest, host, first)
-    api.call(
-        "PATCH",
-        f"/v1/host-connections/{host}",
-        token=guest_token,
-        requester=guest,
-        json={"status": "disconnected"},
-    )
-    second = invite(api, host_token, host, "b@elsewhere.example").json["invitation_token"]
+    first = api.invite(host_token, host, "a@elsewhere.example").json["invitation_token"]
+    api.accept(guest_token, guest, host, first)
+    api.set_host_status(guest_token, guest, host, "disconnected")
+    second = api.invite(host_token, host, "b@elsewhere.example").json["invitation_token"]
 
-    response = accept(api, guest_token, guest, host, second)
+    response = api.accept(guest_token, guest, host, second)
 
     assert response.status_code == 201
     assert response.json["status"] == "connected"
-    assert connection_count(app) == 1
+    assert row_count(app, GuestConnection) == 1
 
 
 # -- the guest's view ---------------------------------------------------------------------------
@@ -263,26 +229,16 @@ def test_an_unknown_host_is_404(api, guest, guest_token, make_org):
 # -- leaving and coming back ----------------------------------------------------------------------
 
 
-def patch_status(api, token, guest, host, status):
-    return api.call(
-        "PATCH",
-        f"/v1/host-connections/{host}",
-        token=token,
-        requester=guest,
-        json={"status": status},
-    )
-
-
 def test_the_guest_disconnects_and_the_host_sees_it(
     api, host, host_token, guest, guest_token, make_connection
 ):
     """Does leaving show on the host's side, and reconnecting undo it?"""
     make_connection(host, guest)
 
-    left = patch_status(api, guest_token, guest, host, "disconnected")
+    left = api.set_host_status(guest_token, guest, host, "disconnected")
     seen = api.get(f"/v1/guest-connections/{guest}", token=host_token, requester=host).json
-    again = patch_status(api, guest_token, guest, host, "disconnected")
-    back = patch_status(api, guest_token, guest, host, "connected")
+    again = api.set_host_status(guest_token, guest, host, "disconnected")
+    back = api.set_host_status(guest_token, guest, host, "connected")
 
     assert left.status_code == 200 and left.json["status"] == "disconnected"
     assert seen["status"] == "disconnected"
@@ -298,13 +254,13 @@ def test_leaving_closes_the_hosts_open_request(
     api, host, host_token, guest, guest_token, make_connection
 ):
     make_connection(host, guest)
-    request_analytics(api, host_token, host, guest)
+    api.request_analytics(host_token, host, guest)
 
-    left = patch_status(api, guest_token, guest, host, "disconnected").json
-    patch_status(api, guest_token, guest, host, "connected")
+    left = api.set_host_status(guest_token, guest, host, "disconnected").json
+    api.set_host_status(guest_token, guest, host, "connected")
 
     assert left["active_action_type"] is None
-    assert request_analytics(api, host_token, host, guest).status_code == 201
+    assert api.request_analytics(host_token, host, guest).status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -319,7 +275,7 @@ def test_bad_status_changes_are_422(api, host, guest, guest_token, make_connecti
 
 
 def test_changing_an_unknown_host_is_404(api, guest, guest_token):
-    response = patch_status(api, guest_token, guest, uuid.uuid4(), "disconnected")
+    response = api.set_host_status(guest_token, guest, uuid.uuid4(), "disconnected")
     assert response.status_code == 404
     assert error_codes(response) == ["host_connection_not_found"]
 
@@ -339,30 +295,10 @@ def test_changing_an_unknown_host_is_404(api, guest, guest_token):
 )
 @pytest.mark.parametrize("method", ["GET", "PATCH"])
 def test_only_the_guest_itself_sees_or_changes_its_host_connection(
-    api,
-    host,
-    host_token,
-    guest,
-    guest_token,
-    make_org,
-    make_connection,
-    token_for,
-    method,
-    caller,
-    expected_status,
-    expected_code,
+    api, host, guest, make_connection, callers, method, caller, expected_status, expected_code
 ):
     make_connection(host, guest)
-    other_guest = make_org("Other Guest")  # a guest of another host only
-    make_connection(make_org("Unrelated Host"), other_guest)
-    stranger = make_org("Stranger")
-    token, requester, target = {
-        "guest": (guest_token, guest, guest),
-        "other_guest": (token_for(other_guest), other_guest, other_guest),
-        "host_on_guest": (host_token, host, guest),
-        "stranger_on_guest": (token_for(stranger), stranger, guest),
-        "stranger_as_guest": (token_for(stranger), guest, guest),
-    }[caller]
+    token, requester, target = callers(caller)  # other_guest: a guest of another host only
     path = f"/v1/host-connections/{host}"
 
     response = api.call(
@@ -379,17 +315,17 @@ def test_only_the_guest_itself_sees_or_changes_its_host_connection(
         assert error_codes(response) == [expected_code]
 
 
-@pytest.mark.parametrize("caller", ["host", "stranger"])
-def test_nobody_accepts_for_the_guest(api, host, host_token, guest, make_org, token_for, caller):
-    token = invite(api, host_token, host).json["invitation_token"]
-    org = host if caller == "host" else make_org("Stranger")
+@pytest.mark.parametrize("caller", ["host_on_guest", "stranger_on_guest"])
+def test_nobody_accepts_for_the_guest(api, host, host_token, callers, caller):
+    invitation_token = api.invite(host_token, host).json["invitation_token"]
+    token, requester, target = callers(caller)
     response = api.call(
         "POST",
         "/v1/host-connections",
-        token=host_token if caller == "host" else token_for(org),
-        requester=org,
-        target=guest,
-        json={"host_organization_id": str(host), "invitation_token": token},
+        token=token,
+        requester=requester,
+        target=target,
+        json={"host_organization_id": str(host), "invitation_token": invitation_token},
     )
     assert response.status_code == 403
     assert error_codes(response) == ["scenario_not_allowed"]

@@ -1,12 +1,27 @@
 """The OpenAPI document is generated from the code and describes what the API does."""
 
+from __future__ import annotations
+
+import json
 import re
 
+import pytest
+
 from app.api.endpoints import ENDPOINTS
+from tests.api.conftest import ORDER_FIELDS
 
 
-def test_document_is_openapi_3_1_with_bearer_security(client):
-    document = client.get("/v1/openapi.json").json
+@pytest.fixture
+def document(client):
+    response = client.get("/v1/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+# -- the document ---------------------------------------------------------------------------------
+
+
+def test_document_is_openapi_3_1_with_bearer_security(document):
     assert document["openapi"] == "3.1.0"
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",
@@ -16,8 +31,8 @@ def test_document_is_openapi_3_1_with_bearer_security(client):
     }
 
 
-def test_every_registered_endpoint_is_documented(client, app):
-    paths = client.get("/v1/openapi.json").json["paths"]
+def test_every_registered_endpoint_is_documented(document, app):
+    paths = document["paths"]
     for endpoint in ENDPOINTS:
         path = re.sub(r"<(\w+)>", r"{\1}", endpoint.rule)
         assert endpoint.method.lower() in paths[path], path
@@ -26,10 +41,8 @@ def test_every_registered_endpoint_is_documented(client, app):
     assert rules - {"/v1/openapi.json"} <= documented
 
 
-def test_the_seed_endpoint_documents_headers_path_and_errors(client):
-    operation = client.get("/v1/openapi.json").json["paths"][
-        "/v1/guest-connections/{guest_org_id}"
-    ]["get"]
+def test_the_seed_endpoint_documents_headers_path_and_errors(document):
+    operation = document["paths"]["/v1/guest-connections/{guest_org_id}"]["get"]
     parameters = {(p["in"], p["name"]): p for p in operation["parameters"]}
     assert set(parameters) == {
         ("header", "Requester-Organization-ID"),
@@ -47,8 +60,8 @@ def test_the_seed_endpoint_documents_headers_path_and_errors(client):
         assert schema == {"$ref": "#/components/schemas/ErrorBody"}
 
 
-def test_guest_connection_schema_matches_the_contract(client):
-    schema = client.get("/v1/openapi.json").json["components"]["schemas"]["GuestConnection"]
+def test_guest_connection_schema_matches_the_contract(document):
+    schema = document["components"]["schemas"]["GuestConnection"]
     properties = schema["properties"]
     nullable = {
         name
@@ -85,29 +98,7 @@ def test_docs_page_renders_with_vendored_assets(client):
     assert "http://" not in html and "https://" not in html, "nothing is loaded from the internet"
 
 
-def test_health_endpoints(client):
-    assert client.get("/healthz").json == {"status": "ok"}
-    assert client.get("/readyz").json == {"status": "ready"}
-
-
-def test_readyz_is_503_when_the_database_is_unreachable(tmp_path):
-    from app import create_app
-
-    app = create_app(
-        {
-            "APP_ENV": "testing",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite",
-            "SECRET_KEY": "x" * 40,
-            "INSTANCE_PATH": str(tmp_path),
-        }
-    )
-    response = app.test_client().get("/readyz")
-    assert response.status_code == 503
-    assert response.json["detail"][0]["code"] == "service_unavailable"
-
-
-def test_the_token_endpoint_documents_both_request_forms(client):
-    document = client.get("/v1/openapi.json").json
+def test_the_token_endpoint_documents_both_request_forms(document):
     operation = document["paths"]["/oauth2/token"]["post"]
     content = operation["requestBody"]["content"]
     assert content["application/json"]["schema"] == {
@@ -120,3 +111,133 @@ def test_the_token_endpoint_documents_both_request_forms(client):
     assert error == {"$ref": "#/components/schemas/OAuthErrorBody"}
     assert "error" in document["components"]["schemas"]["OAuthErrorBody"]["properties"]
     assert "/.well-known/jwks.json" in document["paths"]
+
+
+# -- the guest-connection list and archive --------------------------------------------------------
+
+
+def query_parameters(operation) -> dict:
+    return {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+
+
+def test_the_list_documents_every_query_parameter(document):
+    """Does GET /v1/guest-connections name every parameter with its values and bounds?"""
+    operation = document["paths"]["/v1/guest-connections"]["get"]
+    parameters = query_parameters(operation)
+    assert list(parameters) == [
+        "statuses",
+        "archived",
+        "search_field",
+        "search_text",
+        "parent_organization_id",
+        "order_by",
+        "order_dir",
+        "limit",
+        "offset",
+    ]
+    assert not any(p["required"] for p in parameters.values())
+    statuses = parameters["statuses"]["schema"]
+    assert statuses["type"] == "array"
+    assert statuses["items"]["enum"] == ["connected", "disconnected"]
+    assert parameters["archived"]["schema"]["type"] == "boolean"
+    assert parameters["search_field"]["schema"]["enum"] == [
+        "guest_name",
+        "guest_email",
+        "owner_email",
+    ]
+    assert parameters["search_field"]["schema"]["default"] == "guest_name"
+    text = parameters["search_text"]["schema"]
+    assert (text["type"], text["minLength"], text["maxLength"]) == ("string", 1, 255)
+    assert parameters["parent_organization_id"]["schema"]["format"] == "uuid"
+    assert parameters["order_by"]["schema"]["enum"] == ORDER_FIELDS
+    assert parameters["order_dir"]["schema"]["enum"] == ["asc", "desc"]
+    limit = parameters["limit"]["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 100, 10)
+    assert parameters["offset"]["schema"]["minimum"] == 0
+    assert operation["x-scenarios"] == ["self"]
+    response = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert response == {"$ref": "#/components/schemas/GuestConnectionList"}
+    assert sorted(operation["responses"]) == ["200", "401", "403", "422", "503"]
+
+
+def test_the_patch_documents_its_body(document):
+    """Does PATCH document its required {"archived": bool} body, 404 and 415?"""
+    operation = document["paths"]["/v1/guest-connections/{guest_org_id}"]["patch"]
+    body = operation["requestBody"]
+    assert body["required"] is True
+    reference = body["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][reference.rsplit("/", 1)[1]]
+    assert schema["required"] == ["archived"]
+    assert schema["properties"]["archived"]["type"] == "boolean"
+    assert schema["additionalProperties"] is False
+    assert [p["name"] for p in operation["parameters"] if p["in"] == "path"] == ["guest_org_id"]
+    assert sorted(operation["responses"]) == [
+        "200",
+        "401",
+        "403",
+        "404",
+        "413",
+        "415",
+        "422",
+        "503",
+    ]
+    assert operation["x-scenarios"] == ["self"]
+
+
+def test_every_reference_resolves(document):
+    """Does every $ref point at a schema the document contains?"""
+    references = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(document)))
+    assert references
+    assert references <= set(document["components"]["schemas"])
+
+
+# -- invitations, host connections, analytics, notifications --------------------------------------
+
+
+OPERATIONS_WITH_SCENARIOS = [
+    ("post", "/v1/guest-invitations", "201"),
+    ("get", "/v1/guest-invitations", "200"),
+    ("get", "/v1/guest-invitations/{invitation_id}", "200"),
+    ("post", "/v1/guest-invitations/{invitation_id}/resend", "200"),
+    ("patch", "/v1/guest-invitations/{invitation_id}", "200"),
+    ("post", "/v1/host-connections", "201"),
+    ("get", "/v1/host-connections", "200"),
+    ("get", "/v1/host-connections/{host_org_id}", "200"),
+    ("patch", "/v1/host-connections/{host_org_id}", "200"),
+    ("post", "/v1/guest-connections/{guest_org_id}/disconnection-notification", "202"),
+    ("post", "/v1/organizations/{org_id}/analytics/requests", "201"),
+    ("post", "/v1/organizations/{org_id}/analytics", "201"),
+    ("get", "/v1/guest-connections/{guest_org_id}/score-history", "200"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "success"), OPERATIONS_WITH_SCENARIOS)
+def test_each_endpoint_is_documented(document, method, path, success):
+    operation = document["paths"][path][method]
+    assert success in operation["responses"]
+    assert operation["x-scenarios"] == ["self"]
+    assert {"401", "403", "422"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/v1/guest-invitations/{invitation_id}/resend"),
+        ("patch", "/v1/guest-invitations/{invitation_id}"),
+        ("get", "/v1/guest-connections/{guest_org_id}/score-history"),
+    ],
+)
+def test_our_additions_say_so(document, method, path):
+    assert "(ours)" in document["paths"][path][method]["summary"]
+
+
+def test_conflicts_are_documented_with_their_codes(document):
+    operation = document["paths"]["/v1/organizations/{org_id}/analytics/requests"]["post"]
+    assert "409" in operation["responses"]
+    assert "analytics_request_already_active" in operation["description"]
+
+
+def test_accepted_by_system_is_defined(document):
+    status = document["components"]["schemas"]["GuestInvitation"]["properties"]["status"]
+    assert "accepted_by_system" in str(status)
+    assert "without this invitation's token" in str(document["components"]["schemas"])

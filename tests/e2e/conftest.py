@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from tests.oidc_provider import ProviderHandle, oidc_provider  # noqa: F401
+from tests.oidc_provider import ProviderHandle
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -39,7 +39,7 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(app: Flask, oidc_provider: ProviderHandle) -> Iterator[str]:  # noqa: F811
+def live_server(app: Flask, oidc_provider: ProviderHandle) -> Iterator[str]:
     """Serve the test app on 127.0.0.1 in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -96,3 +96,10 @@ def _abort(route) -> None:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def sign_in_at_provider(page, sub: str) -> None:
+    """On our sign-in page: press the button, then sign in on the provider's form."""
+    page.get_by_role("button", name="Sign in with your company account").click()
+    page.locator("input[name=sub]").fill(sub)
+    page.get_by_role("button", name="Authorize").click()

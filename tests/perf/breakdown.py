@@ -64,10 +64,11 @@ def session_cycle(db) -> None:
 
 def measure(app, floor, detail, host_id: uuid.UUID) -> list[tuple[str, float]]:
     """Return (part, CPU µs) for the whole request and for each of its parts alone."""
-    from app import connections, schemas
+    from app import schemas
     from app.api.auth import authenticate_api_client
     from app.extensions import db
-    from app.tokens import _verified_signature, verify_access_token
+    from app.services import guest_connections
+    from app.services.tokens import _verified_signature, verify_access_token
 
     client, floor_client = app.test_client(), floor.test_client()
     token = detail.headers["Authorization"].removeprefix("Bearer ")
@@ -81,7 +82,7 @@ def measure(app, floor, detail, host_id: uuid.UUID) -> list[tuple[str, float]]:
         ),
     ]
     with app.test_request_context(headers=detail.headers):
-        connection = connections.get_guest_connection(host_id, guest_id)
+        connection = guest_connections.get_guest_connection(host_id, guest_id)
         row = connection.model_dump()
         rows += [
             (
@@ -92,7 +93,7 @@ def measure(app, floor, detail, host_id: uuid.UUID) -> list[tuple[str, float]]:
             ("  token + revoked-client query", cpu_us(authenticate_api_client)),
             (
                 "  guest connection query + schema",
-                cpu_us(lambda: connections.get_guest_connection(host_id, guest_id)),
+                cpu_us(lambda: guest_connections.get_guest_connection(host_id, guest_id)),
             ),
             ("  schema from a row (pydantic)", cpu_us(lambda: schemas.GuestConnection(**row))),
             ("  database session: open, connect, close", cpu_us(lambda: session_cycle(db))),

@@ -4,42 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from contextlib import contextmanager
 
-from sqlalchemy import event, func
-from sqlalchemy.exc import OperationalError
+import pytest
+from sqlalchemy import func
 
-from app import connections
 from app.errors import Conflict
 from app.extensions import db
 from app.models import GuestConnection, SigningKey
-from tests.security.test_database_faults import requires_postgres
-
-
-@contextmanager
-def failing_statement(app, starts_with: str):
-    """Make the database 'fail' on the first statement starting with this text."""
-
-    def fail(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(starts_with):
-            raise OperationalError(statement, parameters, ConnectionError("server closed"))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", fail)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", fail)
-
-
-def service_actor() -> dict:
-    """Return the actor argument the services take once the audit trail (app.audit) exists."""
-    try:
-        from app.audit import Actor
-    except ImportError:
-        return {}
-    return {"actor": Actor.cli()}
+from app.services import guest_connections
+from app.services.audit import Actor
+from tests.conftest import failing_statement
 
 
 def key_states(app) -> list[tuple[str, bool]]:
@@ -96,15 +70,15 @@ def run_together(app, calls: list[Callable[[], object]]) -> list[object]:
     return results
 
 
-@requires_postgres
+@pytest.mark.postgres_only
 def test_concurrent_archive_and_unarchive_end_consistent(app, make_org, make_connection):
     """Racing archive/unarchive: does the row end either archived with a time, or neither?"""
     host, guest = make_org("Host"), make_org("Guest")
     make_connection(host, guest)
     calls = [
         (
-            lambda archived=index % 2 == 0: connections.set_archived(
-                host, guest, archived, **service_actor()
+            lambda archived=index % 2 == 0: guest_connections.set_archived(
+                host, guest, archived, actor=Actor.cli()
             )
         )
         for index in range(8)
@@ -116,20 +90,16 @@ def test_concurrent_archive_and_unarchive_end_consistent(app, make_org, make_con
     with app.app_context():
         row = db.session.scalar(db.select(GuestConnection))
         assert row.archived == (row.archived_at is not None)
-        shown = connections.get_guest_connection(host, guest)
+        shown = guest_connections.get_guest_connection(host, guest)
         assert shown.archived == row.archived
 
 
-@requires_postgres
+@pytest.mark.postgres_only
 def test_concurrent_connects_of_one_pair_make_one_connection(app, make_org):
     """Racing accepts of the same guest: exactly one connection, the others a clean 409?"""
     host, guest = make_org("Host"), make_org("Guest")
     calls = [
-        (
-            lambda: connections.add_guest_connection(
-                host, guest, "owner@host.example", **service_actor()
-            )
-        )
+        (lambda: guest_connections.connect(host, guest, "owner@host.example", actor=Actor.cli()))
         for _ in range(6)
     ]
 

@@ -11,15 +11,12 @@ import pytest
 from flask import Flask
 from sqlalchemy.engine import make_url
 
-from app import create_app, organizations
+from app import create_app
 from app.extensions import db
+from app.services import organizations
 from tests import conftest
 from tests.tcp_proxy import TcpProxy
 
-ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
-requires_postgres = pytest.mark.skipif(
-    not ON_POSTGRES, reason="needs PostgreSQL (TEST_DATABASE_URL)"
-)
 NOTHING_LISTENS = 5599  # a port of ours where no server runs
 PROXY_PORT = 5541
 LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", "OperationalError", "SELECT")
@@ -49,7 +46,7 @@ def postgres_url(port: int) -> str:
 @pytest.fixture(
     params=[
         "sqlite-unopenable",
-        pytest.param("postgres-refused", marks=requires_postgres),
+        pytest.param("postgres-refused", marks=pytest.mark.postgres_only),
     ]
 )
 def down_app(request, tmp_path) -> Iterator[Flask]:
@@ -146,7 +143,7 @@ def proxy() -> Iterator[TcpProxy]:
     tcp_proxy.stop()
 
 
-@requires_postgres
+@pytest.mark.postgres_only
 def test_postgres_outage_and_recovery_without_restart(
     tmp_path, proxy, make_org, make_client, make_connection
 ):

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from joserfc import jws
 
-from app import create_app, tokens
+from app import create_app
 from app.extensions import db
 from app.models import SigningKey
+from app.services import tokens
 from tests import conftest
 from tests.conftest import json_line
 
@@ -20,11 +21,6 @@ def kid_of(token: str) -> str:
 
 def jwks_kids(client) -> set[str]:
     return {key["kid"] for key in client.get("/.well-known/jwks.json").json["keys"]}
-
-
-@pytest.fixture
-def host(make_org):
-    return make_org("Host")
 
 
 @pytest.fixture

@@ -20,11 +20,10 @@ import pytest
 import requests
 from joserfc import jws
 
-from tests.oidc_provider import ProviderHandle, oidc_provider  # noqa: F401
-from tests.security.test_database_faults import requires_postgres
-from tests.web.conftest import CSRF
+from tests.conftest import CSRF
+from tests.oidc_provider import ProviderHandle
 
-pytestmark = requires_postgres
+pytestmark = pytest.mark.postgres_only
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -42,7 +41,7 @@ def redis_available() -> bool:
 
 
 @pytest.fixture
-def server_env(tmp_path, oidc_provider) -> dict[str, str]:  # noqa: F811
+def server_env(tmp_path, oidc_provider) -> dict[str, str]:
     if not redis_available():
         pytest.skip("needs Redis at 127.0.0.1:6379")
     return {
@@ -204,7 +203,7 @@ def sign_in_on(base_url: str, provider: ProviderHandle, sub: str) -> str:
 
 def test_a_browser_signed_in_on_one_server_is_signed_in_on_both(
     servers,
-    oidc_provider,  # noqa: F811
+    oidc_provider,
     make_org,
     make_member,
     make_connection,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.conftest import failing_statement
 
 
 def every_stored_value(app) -> str:
@@ -93,8 +94,6 @@ def test_no_secret_or_token_reaches_the_logs(app, client, api, make_org, make_cl
 
 def test_database_errors_log_no_statement_parameters(app, client, make_org, make_client, all_logs):
     """When the database fails mid-request, are the query's parameters (secrets) kept out?"""
-    from tests.security.test_consistency import failing_statement
-
     credentials = make_client(make_org())
     with failing_statement(app, "SELECT API_CLIENTS"):
         response = client.post("/oauth2/token", json=credentials.__dict__)
@@ -122,13 +121,11 @@ def test_request_ids_cannot_forge_log_lines(app, client, all_logs, monkeypatch):
 
 def test_invitation_tokens_are_stored_only_as_hashes(app, api, make_org, token_for, all_logs):
     """Could a reader of the database or the logs accept an invitation? The token is in neither."""
-    from tests.api.lifecycle import accept, invite
-
     host = make_org("Host", "hello@host.example")
     guest = make_org("Guest", "guest@alder.example")
-    created = invite(api, token_for(host), host)
+    created = api.invite(token_for(host), host)
     invitation_token = created.json["invitation_token"]
-    accepted = accept(api, token_for(guest), guest, host, invitation_token)
+    accepted = api.accept(token_for(guest), guest, host, invitation_token)
 
     assert created.status_code == 201 and accepted.status_code == 201
     assert invitation_token not in every_stored_value(app)

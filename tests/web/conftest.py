@@ -1,7 +1,8 @@
-"""Fixtures for the pages: a signed-in browser session through the real sign-in flow."""
+"""Fixtures for the pages: signed-in hosts and guests, their guests, and the forms they send."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from collections.abc import Callable
@@ -9,58 +10,21 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
-from tests.oidc_provider import ProviderHandle, oidc_provider, relative  # noqa: F401
+from tests.conftest import csrf_token, sign_in_as
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_token(client: FlaskClient, path: str = "/sign-in") -> str:
-    """Return the CSRF token of the form on a page."""
-    page = client.get(path)
-    match = CSRF.search(page.get_data(as_text=True))
-    assert match, f"no form with a CSRF token on {path}"
-    return match.group(1)
+INVITATION_LINK = re.compile(r'id="invitation-link"[^>]*value="([^"]+)"')
+HOST_ADMIN = "admin@northwind.example"
+GUEST_ADMIN = "cfo@alder.example"
+GUESTS = ("Alder Foods", "Birch Logistics", "Cobalt Retail")
 
 
-def start_sign_in(client: FlaskClient, next_path: str | None = None):
-    """Press "Sign in" on our page; return the redirect to the provider."""
-    data = {"csrf_token": csrf_token(client)}
-    if next_path is not None:
-        data["next"] = next_path
-    response = client.post("/sign-in", data=data)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
+def text(response) -> str:
+    return response.get_data(as_text=True)
 
 
-def sign_in_as(
-    client: FlaskClient,
-    provider: ProviderHandle,
-    sub: str,
-    claims: dict,
-    next_path: str | None = None,
-):
-    """Go through the whole sign-in flow as this person; return our callback's response."""
-    provider.set_person(sub, claims)
-    to_provider = start_sign_in(client, next_path)
-    back = provider.approve(to_provider.headers["Location"], sub)
-    return client.get(relative(back))
-
-
-@pytest.fixture
-def signed_in(client: FlaskClient, oidc_provider: ProviderHandle, make_member):  # noqa: F811
-    """Return a function that makes a member of an organization and signs them in."""
-
-    def sign_in(
-        org: uuid.UUID, email: str = "admin@host.example", role: str = "admin"
-    ) -> FlaskClient:
-        make_member(org, email, role=role)
-        response = sign_in_as(
-            client, oidc_provider, f"sub-{email}", {"email": email, "email_verified": True}
-        )
-        assert response.status_code == 302, response.get_data(as_text=True)
-        return client
-
-    return sign_in
+def post_form(client: FlaskClient, path: str, form_page: str, **form):
+    """POST a form to path with the CSRF token of the page the form is on."""
+    return client.post(path, data={"csrf_token": csrf_token(client, form_page), **form})
 
 
 @pytest.fixture
@@ -76,3 +40,70 @@ def host_with_guests(make_org, make_connection) -> Callable:
         return host, ids
 
     return make
+
+
+@pytest.fixture
+def northwind(signed_in, host_with_guests) -> tuple:
+    """A signed-in admin of a host with three guests; returns (client, host, guests)."""
+    host, guests = host_with_guests("Northwind Supplies", GUESTS)
+    return signed_in(host), host, guests
+
+
+# -- two organizations, two browsers: inviting and accepting --------------------------------------
+
+
+@pytest.fixture
+def host_admin(signed_in, host) -> tuple:
+    """The host, with its admin signed in on the test client; returns (client, host)."""
+    return signed_in(host, HOST_ADMIN), host
+
+
+@pytest.fixture
+def guest_admin(app, guest, make_member, oidc_provider) -> tuple:
+    """The guest, with its admin signed in on a second client; returns (client, guest)."""
+    make_member(guest, GUEST_ADMIN, role="admin")
+    client = app.test_client()
+    sign_in_as(
+        client, oidc_provider, f"sub-{GUEST_ADMIN}", {"email": GUEST_ADMIN, "email_verified": True}
+    )
+    return client, guest
+
+
+@pytest.fixture
+def connected(host_admin, guest_admin) -> tuple:
+    """The guest accepted an invitation; returns (host client, host, guest client, guest)."""
+    host_client, host = host_admin
+    guest_client, guest = guest_admin
+    link = invitation_link(invite_on_page(host_client, host))
+    accept_on_page(guest_client, link, organization_id=str(guest))
+    return host_client, host, guest_client, guest
+
+
+def invite_on_page(client: FlaskClient, host: uuid.UUID, email: str = GUEST_ADMIN, days="14"):
+    """Invite from the host's dashboard; return the response."""
+    return post_form(
+        client,
+        f"/orgs/{host}/invitations",
+        f"/orgs/{host}/guest-connections",
+        email=email,
+        days=days,
+    )
+
+
+def invitation_link(response) -> str:
+    """Return the invitation link shown, once, after inviting."""
+    match = INVITATION_LINK.search(text(response))
+    assert match, text(response)
+    return html.unescape(match.group(1))
+
+
+def invitation_path(link: str) -> str:
+    """Return the link's path and query on this site."""
+    return link[link.index("/invitations/") :]
+
+
+def accept_on_page(client: FlaskClient, link: str, **form):
+    """Open the invitation link and press accept with the form's values; return the response."""
+    page = client.get(invitation_path(link))
+    token = re.search(r'name="token" value="([^"]+)"', text(page)).group(1)
+    return post_form(client, "/invitations/accept", invitation_path(link), token=token, **form)

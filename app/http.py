@@ -1,0 +1,143 @@
+"""HTTP rules both faces share: what a request may carry, the headers every response gets, and
+the absolute URLs we hand out.
+
+Requests: a body no larger than MAX_CONTENT_LENGTH, no NUL in any value, JSON that cannot crash
+the parser. Responses: a strict Content-Security-Policy and friends — pages load scripts and
+styles from our own static files only: no inline script or style, no framing, no plugins.
+Swagger UI on /docs works within the same policy (it sets styles through the DOM, which a CSP
+allows, and shows icons as data: images).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, has_request_context, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.errors import ValidationFailed
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Where links point when there is neither PUBLIC_URL nor a request (a command, in development).
+DEVELOPMENT_URL = "http://127.0.0.1:5000/"
+
+POLICY = [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+]
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.json = JsonProvider(app)
+    app.before_request(refuse_oversized_body)
+    app.before_request(refuse_nul_characters)
+    app.after_request(add_security_headers)
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class JsonProvider(DefaultJSONProvider):
+    """Flask's JSON, except that absurdly nested input is invalid JSON rather than a crash."""
+
+    sort_keys = False  # keep the contract's field order
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("The JSON is nested too deeply.") from None
+
+
+def refuse_oversized_body() -> None:
+    # Flask enforces the limit only when a view reads the body; checking the declared length
+    # first gives every endpoint the same 413, before any work is done for the request.
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if limit is not None and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+
+
+def refuse_nul_characters() -> None:
+    """Refuse NUL in the path, query or form: never valid text, and PostgreSQL cannot hold it."""
+    # JSON bodies are checked field by field by the schemas (app.schemas.refuse_nul).
+    sources = [("path", (request.view_args or {}).items()), ("query", request.args.items(True))]
+    if request.mimetype in FORM_TYPES:
+        sources.append(("body", request.form.items(True)))
+    problems = [
+        ValidationFailed.problem(
+            [source, name], "Value error, text must not contain the NUL character."
+        )
+        for source, items in sources
+        for name, value in items
+        if isinstance(value, str) and "\x00" in value
+    ]
+    if problems:
+        raise ValidationFailed(problems)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+@functools.cache  # the same few issuers, on every response
+def content_security_policy(issuer: str | None) -> str:
+    """Return the policy; forms may lead to the sign-in provider (sign-in and sign-out redirect)."""
+    form_action = "form-action 'self'"
+    if issuer:
+        parts = urlsplit(issuer)
+        form_action += f" {parts.scheme}://{parts.netloc}"
+    return "; ".join([*POLICY, form_action])
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers, keeping any a view chose for itself."""
+    # One pass over the response's headers (setdefault would scan them once per header).
+    present = {name.lower() for name in response.headers.keys()}
+    wanted = {
+        "Content-Security-Policy": content_security_policy(current_app.config.get("OIDC_ISSUER")),
+        **HEADERS,
+    }
+    if request.is_secure:
+        wanted["Strict-Transport-Security"] = "max-age=31536000"
+    for name, value in wanted.items():
+        if name.lower() not in present:
+            response.headers.add(name, value)
+    return response
+
+
+# -- absolute URLs ---------------------------------------------------------------------------
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """Return an absolute URL of ours: on PUBLIC_URL when set, the address people know us by.
+
+    Without PUBLIC_URL, on the URL the request came in on (or the development address, from a
+    command). Built from the URL map, so it works in a request, a command or a worker alike.
+    """
+    base = current_app.config.get("PUBLIC_URL") or (
+        request.url_root if has_request_context() else DEVELOPMENT_URL
+    )
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return base.rstrip("/") + path
+
+
+def invitation_accept_url(token: str) -> str:
+    """Return the link a guest follows to accept an invitation."""
+    return external_url("guest_invitations.accept_page", token=token)

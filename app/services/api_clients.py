@@ -1,0 +1,131 @@
+"""API clients: the credentials an organization's own systems use, and the tokens they get.
+
+One rule decides whether a client may act: it exists and is not revoked (ACTIVE). Issuing a
+token and accepting one both apply it, so a revoked client's unexpired tokens stop working.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam
+
+from app.access import Principal
+from app.errors import InvalidClientCredentials, InvalidToken, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import ApiClient
+from app.services import audit
+from app.services.audit import Actor, AuditAction, Subject
+from app.services.organizations import get_organization
+from app.services.tokens import (
+    client_secret_matches,
+    hash_client_secret,
+    issue_access_token,
+    new_client_credentials,
+    verify_access_token,
+)
+
+# The one "active client" rule.
+ACTIVE = ApiClient.revoked_at.is_(None)
+# Recording every token request would make each one a write; a minute's precision is plenty.
+LAST_USED_PRECISION = timedelta(minutes=1)
+
+# Built once: building these expressions took as long as running them (hot paths).
+_ACTIVE_CLIENT = db.select(ApiClient).where(ApiClient.client_id == bindparam("client_id"), ACTIVE)
+_ACTIVE_CLIENT_ORGANIZATION = db.select(ApiClient.organization_id).where(
+    ApiClient.client_id == bindparam("client_id"), ACTIVE
+)
+
+
+class ApiClientNotFound(NotFound):
+    code = "api_client_not_found"
+    message = "There is no active API client with that client id."
+
+
+def create_api_client(
+    organization_id: uuid.UUID, name: str, *, actor: Actor
+) -> tuple[ApiClient, str]:
+    """Create a client for the organization; return it and its secret (never stored in clear)."""
+    get_organization(organization_id)
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise ValidationFailed.at(["name"], "The name must be 1 to 100 characters long.")
+    client_id, secret = new_client_credentials()
+    client = ApiClient(
+        organization_id=organization_id,
+        name=name,
+        client_id=client_id,
+        secret_hash=hash_client_secret(secret),
+    )
+    db.session.add(client)
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.API_CLIENT_CREATED,
+        Subject.api_client(client_id),
+        {"name": (None, name), "client_id": (None, client_id)},
+    )
+    db.session.commit()
+    return client, secret
+
+
+def list_api_clients(organization_id: uuid.UUID) -> list[ApiClient]:
+    """Return the organization's clients: active ones first, newest first within each."""
+    return list(
+        db.session.scalars(
+            db.select(ApiClient)
+            .where(ApiClient.organization_id == organization_id)
+            .order_by(ApiClient.revoked_at.is_not(None), ApiClient.created_at.desc(), ApiClient.id)
+        )
+    )
+
+
+def revoke_api_client(
+    client_id: str, organization_id: uuid.UUID | None = None, *, actor: Actor
+) -> ApiClient:
+    """Revoke an active client (of this organization, when given): its tokens stop working."""
+    query = db.select(ApiClient).where(ApiClient.client_id == client_id, ACTIVE)
+    if organization_id is not None:
+        query = query.where(ApiClient.organization_id == organization_id)
+    client = db.session.scalar(query)
+    if client is None:
+        raise ApiClientNotFound(f"There is no active API client {client_id!r}.")
+    client.revoked_at = datetime.now(UTC)
+    audit.record(
+        client.organization_id,
+        actor,
+        AuditAction.API_CLIENT_REVOKED,
+        Subject.api_client(client.client_id),
+        {"revoked_at": (None, client.revoked_at)},
+    )
+    db.session.commit()
+    return client
+
+
+def issue_token(client_id: str, client_secret: str) -> tuple[str, int]:
+    """Return an access token for an active client's credentials and its lifetime in seconds.
+
+    Raises InvalidClientCredentials for an unknown or revoked client or a wrong secret.
+    """
+    client = db.session.scalar(_ACTIVE_CLIENT, {"client_id": client_id})
+    if client is None or not client_secret_matches(client_secret, client.secret_hash):
+        raise InvalidClientCredentials()
+    now = datetime.now(UTC)
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION:
+        client.last_used_at = now
+        db.session.commit()
+    return issue_access_token(client.client_id, client.organization_id)
+
+
+def principal_for_token(token: str) -> Principal:
+    """Return the API client a bearer token speaks for, or raise InvalidToken."""
+    claims = verify_access_token(token)
+    # One query per call: it is what makes a revoked client's unexpired tokens stop working.
+    # Run as Core on the session's connection: the ORM's result loading is not needed here.
+    organization_id = db.session.connection().scalar(
+        _ACTIVE_CLIENT_ORGANIZATION, {"client_id": claims["sub"]}
+    )
+    if organization_id is None or str(organization_id) != claims.get("org"):
+        raise InvalidToken()
+    return Principal.api_client(claims["sub"], uuid.UUID(str(organization_id)))

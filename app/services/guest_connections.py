@@ -1,0 +1,553 @@
+"""Guest connections: a host's guests — reading them, connecting, archiving, notifying.
+
+Both faces and the commands call these functions, so the API and the pages always show the
+same data. A connection is made in one place, connect(); invitations call it too.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, bindparam, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from app import schemas
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.models import (
+    ConnectionStatus,
+    GuestConnection,
+    GuestInvitation,
+    InvitationStatus,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Role,
+    ScoreChange,
+    ScoreSource,
+    User,
+    utcnow,
+)
+from app.services import audit
+from app.services.audit import Actor, AuditAction, Subject
+from app.services.lists import contains_text, one_page, sort_order
+from app.services.organizations import checked_email, get_organization
+
+Guest = aliased(Organization, name="guest")
+Parent = aliased(Organization, name="parent")
+
+# The one rule for the parent shown on a connection: the host's record, else the guest's own.
+effective_parent_id: ColumnElement[uuid.UUID] = func.coalesce(
+    GuestConnection.parent_organization_id, Guest.parent_id
+)
+
+
+class GuestConnectionNotFound(NotFound):
+    code = "guest_connection_not_found"
+    message = "This organization has no guest connection with that guest organization."
+
+
+class AlreadyConnected(Conflict):
+    code = "already_connected"
+    message = "These organizations are already connected."
+
+
+class NotDisconnected(Conflict):
+    code = "guest_connection_not_disconnected"
+    message = "The guest is still connected: only a disconnected guest can be notified."
+
+
+class NoRecipient(Conflict):
+    code = "guest_email_unknown"
+    message = "The guest organization has no e-mail address and no owner to notify."
+
+
+def _guest_connection_select() -> Select:
+    """Select every field of the GuestConnection object, joined from its organizations."""
+    return (
+        db.select(
+            GuestConnection.host_organization_id,
+            GuestConnection.guest_organization_id,
+            GuestConnection.status,
+            Guest.name.label("guest_name"),
+            Guest.email.label("guest_email"),
+            GuestConnection.owner_email,
+            GuestConnection.archived,
+            GuestConnection.created_at,
+            GuestConnection.updated_at,
+            GuestConnection.total_score,
+            GuestConnection.score_updated_at,
+            GuestConnection.archived_at,
+            GuestConnection.active_action_type,
+            GuestConnection.active_action_updated_at,
+            effective_parent_id.label("parent_organization_id"),
+            Parent.name.label("parent_organization_name"),
+        )
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .outerjoin(Parent, Parent.id == effective_parent_id)
+    )
+
+
+# Built once (the hottest read): building it on every call cost as much as running it.
+_ONE_GUEST_CONNECTION = _guest_connection_select().where(
+    GuestConnection.host_organization_id == bindparam("host_id"),
+    GuestConnection.guest_organization_id == bindparam("guest_id"),
+)
+
+
+def get_guest_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.GuestConnection:
+    """Return the host's connection with this guest, or raise GuestConnectionNotFound."""
+    # Run on the session's connection, as Core: the row needs no ORM loading, which was a
+    # fifth of an API call. Flush first, as the ORM would, so a caller's pending change shows.
+    db.session.flush()
+    row = (
+        db.session.connection()
+        .execute(_ONE_GUEST_CONNECTION, {"host_id": host_id, "guest_id": guest_id})
+        .one_or_none()
+    )
+    if row is None:
+        raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
+    return schemas.GuestConnection.model_validate(row._mapping)
+
+
+def list_guest_connections(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery
+) -> schemas.GuestConnectionList:
+    """Return one page of the host's guest connections and how many match in all."""
+    conditions = _list_conditions(host_id, query)
+    counted = db.select(func.count()).select_from(GuestConnection)
+    if _needs_guest(query):
+        counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
+    # Without the join, PostgreSQL counts from a host index alone.
+    items, total = one_page(
+        _guest_connection_select().where(*conditions),
+        counted.where(*conditions),
+        _list_order(query),
+        query,
+        schemas.GuestConnection,
+    )
+    return schemas.GuestConnectionList(items=items, total_items=total)
+
+
+def iter_guest_connections(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery, *, batch_size: int = 1000
+) -> Iterator[schemas.GuestConnection]:
+    """Yield every connection matching the query's filters, in its order, ignoring its page.
+
+    Rows come from the database batch_size at a time (a server-side cursor on PostgreSQL), so
+    an export of 100 000 guests never holds them all in memory. The caller must consume the
+    iterator inside the app context (e.g. flask.stream_with_context).
+    """
+    statement = (
+        _guest_connection_select()
+        .where(*_list_conditions(host_id, query))
+        .order_by(*_list_order(query))
+        .execution_options(yield_per=batch_size)
+    )
+    for row in db.session.execute(statement):
+        yield schemas.GuestConnection.model_validate(row._mapping)
+
+
+_SEARCH_COLUMNS = {
+    schemas.GuestConnectionSearchField.GUEST_NAME: Guest.name,
+    schemas.GuestConnectionSearchField.GUEST_EMAIL: Guest.email,
+    schemas.GuestConnectionSearchField.OWNER_EMAIL: GuestConnection.owner_email,
+}
+_ORDER_COLUMNS = {
+    schemas.GuestConnectionOrder.GUEST_NAME: Guest.name,
+    schemas.GuestConnectionOrder.GUEST_EMAIL: Guest.email,
+    schemas.GuestConnectionOrder.OWNER_EMAIL: GuestConnection.owner_email,
+    schemas.GuestConnectionOrder.TOTAL_SCORE: GuestConnection.total_score,
+    schemas.GuestConnectionOrder.CREATED_AT: GuestConnection.created_at,
+    schemas.GuestConnectionOrder.UPDATED_AT: GuestConnection.updated_at,
+    schemas.GuestConnectionOrder.SCORE_UPDATED_AT: GuestConnection.score_updated_at,
+    schemas.GuestConnectionOrder.ARCHIVED_AT: GuestConnection.archived_at,
+    schemas.GuestConnectionOrder.ACTIVE_ACTION_UPDATED_AT: GuestConnection.active_action_updated_at,
+}
+
+
+def _needs_guest(query: schemas.GuestConnectionQuery) -> bool:
+    """Tell whether the filters read the guest organization's columns."""
+    searches_guest = query.search_text and query.search_field in (
+        schemas.GuestConnectionSearchField.GUEST_NAME,
+        schemas.GuestConnectionSearchField.GUEST_EMAIL,
+    )
+    return bool(searches_guest) or query.parent_organization_id is not None
+
+
+def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list:
+    conditions = [
+        GuestConnection.host_organization_id == host_id,
+        GuestConnection.status.in_(query.statuses),
+    ]
+    if query.archived is not None:
+        conditions.append(GuestConnection.archived.is_(query.archived))
+    if query.search_text:
+        conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
+    if query.parent_organization_id is not None:
+        conditions.append(effective_parent_id == query.parent_organization_id)
+    return conditions
+
+
+# Columns that are never empty: no NULLS LAST for them, so that PostgreSQL can read an index
+# backwards for the descending order (it does not take DESC NULLS LAST for plain DESC).
+_NEVER_EMPTY = {
+    schemas.GuestConnectionOrder.GUEST_NAME,
+    schemas.GuestConnectionOrder.OWNER_EMAIL,
+    schemas.GuestConnectionOrder.CREATED_AT,
+    schemas.GuestConnectionOrder.UPDATED_AT,
+}
+
+
+def _list_order(query: schemas.GuestConnectionQuery) -> list:
+    """Return the ORDER BY; each order is exactly the order of one index (see migration 0002)."""
+    return sort_order(
+        _ORDER_COLUMNS[query.order_by],
+        query.order_dir,
+        GuestConnection.guest_organization_id,
+        never_empty=query.order_by in _NEVER_EMPTY,
+    )
+
+
+@dataclass(frozen=True)
+class GuestCounts:
+    """How many guest connections a host has, by status and archive state."""
+
+    total: int = 0
+    connected: int = 0
+    disconnected: int = 0
+    archived: int = 0
+
+
+def count_guest_connections(host_id: uuid.UUID) -> GuestCounts:
+    """Return the host's guest connection counts (one grouped query)."""
+    rows = db.session.execute(
+        db.select(GuestConnection.status, GuestConnection.archived, func.count())
+        .where(GuestConnection.host_organization_id == host_id)
+        .group_by(GuestConnection.status, GuestConnection.archived)
+    ).all()
+    counts = {"total": 0, "connected": 0, "disconnected": 0, "archived": 0}
+    for status, archived, number in rows:
+        counts["total"] += number
+        counts[ConnectionStatus(status).value] += number
+        if archived:
+            counts["archived"] += number
+    return GuestCounts(**counts)
+
+
+@dataclass(frozen=True)
+class GuestSummary:
+    guest_organization_id: uuid.UUID
+    guest_name: str
+
+
+@dataclass(frozen=True)
+class ParentAtHost:
+    """A parent organization as the host sees it: is it a guest too, and its other guests here."""
+
+    parent_is_guest: bool
+    subsidiaries: list[GuestSummary]
+    more_subsidiaries: bool  # there are more than listed
+
+
+def parent_at_host(
+    host_id: uuid.UUID, parent_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 20
+) -> ParentAtHost:
+    """Return whether the parent is also the host's guest, and its other subsidiaries there.
+
+    One query: the host's connections whose guest is the parent or whose parent (as shown,
+    by the one rule) is the parent, except the guest being viewed.
+    """
+    rows = db.session.execute(
+        db.select(GuestConnection.guest_organization_id, Guest.name)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id != guest_id,
+            (effective_parent_id == parent_id)
+            | (GuestConnection.guest_organization_id == parent_id),
+        )
+        .order_by(
+            (GuestConnection.guest_organization_id == parent_id).desc(),
+            Guest.name,
+            GuestConnection.guest_organization_id,
+        )
+        .limit(limit + 2)  # the parent itself, and one more than shown tells "there are more"
+    ).all()
+    parent_is_guest = bool(rows) and rows[0][0] == parent_id
+    others = [GuestSummary(row[0], row[1]) for row in rows if row[0] != parent_id]
+    return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)
+
+
+def set_archived(
+    host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool, *, actor: Actor
+) -> schemas.GuestConnection:
+    """Archive or unarchive the host's connection with a guest; repeating it changes nothing."""
+    connection = _connection_for_update(host_id, guest_id)
+    if connection.archived != archived:
+        now = utcnow()
+        before = (connection.archived, connection.archived_at)
+        connection.archived = archived
+        connection.archived_at = now if archived else None
+        connection.updated_at = now
+        audit.record(
+            host_id,
+            actor,
+            AuditAction.GUEST_CONNECTION_ARCHIVED
+            if archived
+            else AuditAction.GUEST_CONNECTION_UNARCHIVED,
+            Subject.guest_connection(guest_id),
+            {
+                "archived": (before[0], connection.archived),
+                "archived_at": (before[1], connection.archived_at),
+            },
+        )
+        db.session.commit()
+    return get_guest_connection(host_id, guest_id)
+
+
+def lock_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection | None:
+    """Return the connection row locked for update (where the database can), or None."""
+    return db.session.scalar(
+        db.select(GuestConnection)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id == guest_id,
+        )
+        .with_for_update()
+    )
+
+
+def _connection_for_update(
+    host_id: uuid.UUID, guest_id: uuid.UUID, loc: list[str | int] | None = None
+) -> GuestConnection:
+    connection = lock_connection(host_id, guest_id)
+    if connection is None:
+        raise GuestConnectionNotFound(loc=loc or ["path", "guest_org_id"])
+    return connection
+
+
+def connect(
+    host_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    owner_email: str,
+    *,
+    status: ConnectionStatus = ConnectionStatus.CONNECTED,
+    total_score: float | None = None,
+    parent_id: uuid.UUID | None = None,
+    archived: bool = False,
+    actor: Actor,
+    reconnect: bool = False,
+    commit: bool = True,
+) -> GuestConnection:
+    """Connect a guest to a host and return the connection: the one way a connection is made.
+
+    A pair already connected is refused (AlreadyConnected); so is a disconnected one, unless
+    reconnect is set (an accepted invitation brings a guest that had left back). Connecting
+    closes the host's open invitations to the guest as `accepted_by_system`. With commit
+    false the caller commits, together with its own changes.
+    """
+    for organization_id in (host_id, guest_id, parent_id):
+        if organization_id is not None:
+            get_organization(organization_id)
+    if host_id == guest_id:
+        raise ValidationFailed.at(["guest"], "An organization cannot be its own guest.")
+    if total_score is not None and not (total_score >= 0 and math.isfinite(total_score)):
+        raise ValidationFailed.at(["score"], "The score must be a number of 0 or more.")
+    owner_email = checked_email(owner_email, "owner_email")
+    now = utcnow()
+    connection = lock_connection(host_id, guest_id)
+    if connection is None:
+        connection, changes = _new_connection(
+            host_id, guest_id, owner_email, status, total_score, parent_id, archived, now
+        )
+        action = AuditAction.GUEST_CONNECTION_CREATED
+    elif reconnect and connection.status == ConnectionStatus.DISCONNECTED:
+        changes = _reconnected(connection, parent_id, now)
+        action = AuditAction.GUEST_CONNECTION_RECONNECTED
+    else:
+        db.session.rollback()
+        raise AlreadyConnected()
+    _flush(connection)
+    if status == ConnectionStatus.CONNECTED:
+        close_open_invitations(host_id, guest_id, now)
+    audit.record(host_id, actor, action, Subject.guest_connection(guest_id), changes)
+    if commit:
+        db.session.commit()
+    return connection
+
+
+def _new_connection(
+    host_id: uuid.UUID,
+    guest_id: uuid.UUID,
+    owner_email: str,
+    status: ConnectionStatus,
+    total_score: float | None,
+    parent_id: uuid.UUID | None,
+    archived: bool,
+    now: datetime,
+) -> tuple[GuestConnection, dict[str, tuple]]:
+    """Return a new connection (with its first score in the history) and its fields, set."""
+    connection = GuestConnection(
+        host_organization_id=host_id,
+        guest_organization_id=guest_id,
+        owner_email=owner_email,
+        status=status,
+        total_score=total_score,
+        score_updated_at=now if total_score is not None else None,
+        parent_organization_id=parent_id,
+        archived=archived,
+        archived_at=now if archived else None,
+        created_at=now,
+        updated_at=now,
+    )
+    if total_score is not None:
+        db.session.add(
+            ScoreChange(
+                host_organization_id=host_id,
+                guest_organization_id=guest_id,
+                total_score=total_score,
+                source=ScoreSource.CLI,
+                changed_at=now,
+            )
+        )
+    changes = {
+        field: (None, getattr(connection, field))
+        for field in ("status", "owner_email", "total_score", "parent_organization_id", "archived")
+        if getattr(connection, field) is not None
+    }
+    return connection, changes
+
+
+def _reconnected(
+    connection: GuestConnection, parent_id: uuid.UUID | None, now: datetime
+) -> dict[str, tuple]:
+    """Connect a guest that had left again (keeping its record); return what changed."""
+    changes: dict[str, tuple] = {"status": (connection.status, ConnectionStatus.CONNECTED)}
+    connection.status = ConnectionStatus.CONNECTED
+    connection.updated_at = now
+    if parent_id is not None and parent_id != connection.parent_organization_id:
+        changes["parent_organization_id"] = (connection.parent_organization_id, parent_id)
+        connection.parent_organization_id = parent_id
+    return changes
+
+
+def _flush(connection: GuestConnection) -> None:
+    """Write the connection now: of two requests connecting one pair, exactly one wins."""
+    db.session.add(connection)
+    try:
+        # The flush meets the unique pair first: the score history and invitations refer to
+        # the connection.
+        db.session.flush()
+    except IntegrityError:
+        # Another request connected the same pair between our check and our insert.
+        db.session.rollback()
+        raise AlreadyConnected() from None
+
+
+def close_open_invitations(host_id: uuid.UUID, guest_id: uuid.UUID, now: datetime) -> int:
+    """Close the host's open invitations to the guest's e-mails (no commit); return how many.
+
+    They become `accepted_by_system`: the guest got connected without their tokens.
+    """
+    guest = db.session.get(Organization, guest_id)
+    emails = set(
+        db.session.scalars(
+            db.select(User.email).join(Membership).where(Membership.organization_id == guest_id)
+        )
+    )
+    if guest is not None and guest.email:
+        emails.add(guest.email.lower())
+    if not emails:
+        return 0
+    # Rows a concurrent acceptance holds are skipped: that acceptance settles them itself,
+    # and waiting for it could deadlock.
+    open_ids = (
+        db.select(GuestInvitation.id)
+        .where(
+            GuestInvitation.host_organization_id == host_id,
+            GuestInvitation.status == InvitationStatus.SENT,
+            GuestInvitation.email.in_(emails),
+        )
+        .with_for_update(skip_locked=True)
+    )
+    result = db.session.execute(
+        update(GuestInvitation)
+        .where(GuestInvitation.id.in_(open_ids), GuestInvitation.status == InvitationStatus.SENT)
+        .values(
+            status=InvitationStatus.ACCEPTED_BY_SYSTEM,
+            accepted_at=now,
+            guest_organization_id=guest_id,
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def notify_disconnection(
+    host_id: uuid.UUID, guest_id: uuid.UUID, *, actor: Actor
+) -> schemas.DisconnectionNotification:
+    """Queue a message telling a disconnected guest that its host noticed; return it."""
+    connection = db.session.scalar(
+        db.select(GuestConnection).where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id == guest_id,
+        )
+    )
+    if connection is None:
+        raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
+    if connection.status != ConnectionStatus.DISCONNECTED:
+        raise NotDisconnected(loc=["path", "guest_org_id"])
+    host, guest = connection.host, connection.guest
+    message = OutboxMessage(
+        kind="disconnection_notification",
+        recipient_email=_guest_recipient(guest),
+        subject=f"{host.name} noticed that {guest.name} disconnected",
+        body=(
+            f"{host.name} noticed that {guest.name} disconnected from it. "
+            f"If this was a mistake, reconnect from your list of hosts; "
+            f"for questions, write to {connection.owner_email}."
+        ),
+        host_organization_id=host_id,
+        guest_organization_id=guest_id,
+        created_at=utcnow(),
+    )
+    db.session.add(message)
+    audit.record(
+        host_id,
+        actor,
+        AuditAction.DISCONNECTION_NOTIFIED,
+        Subject.guest_connection(guest_id),
+        {"recipient_email": (None, message.recipient_email)},
+    )
+    db.session.commit()
+    return schemas.DisconnectionNotification(
+        id=message.id,
+        host_organization_id=host_id,
+        guest_organization_id=guest_id,
+        recipient_email=message.recipient_email,
+        created_at=message.created_at,
+        sent_at=None,
+    )
+
+
+def _guest_recipient(guest: Organization) -> str:
+    """Return where to write to a guest: its e-mail, else its first owner's."""
+    if guest.email:
+        return guest.email
+    owner_email = db.session.scalar(
+        db.select(User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == guest.id, Membership.role == Role.OWNER)
+        .order_by(User.email)
+        .limit(1)
+    )
+    if owner_email is None:
+        raise NoRecipient()
+    return owner_email

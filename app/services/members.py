@@ -1,0 +1,223 @@
+"""Members: the people of an organization, their roles, and how a sign-in finds them.
+
+The sign-in rule (README, "Sign-in"): a person is the user already linked to their (issuer,
+subject); else the provisioned user (`flask members add`) with their e-mail, when the provider
+says the e-mail is verified — the subject is then recorded. Organizations come from memberships, and
+optionally from an ID-token claim listing organization ids (OIDC_ORG_CLAIM): each existing
+organization named there becomes a membership with the role `member`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam
+
+from app.errors import Conflict, Forbidden
+from app.extensions import db
+from app.models import ActorKind, Membership, Organization, Role, User, utcnow
+from app.services import audit
+from app.services.audit import Actor, AuditAction, Subject
+from app.services.organizations import checked_email, get_organization
+
+
+class UnknownPerson(Forbidden):
+    code = "unknown_person"
+    message = (
+        "There is no Guest Connections account for you yet. Ask an administrator of your "
+        "organization to add your e-mail address, then sign in again."
+    )
+
+
+class SubjectMismatch(Forbidden):
+    code = "subject_mismatch"
+    message = (
+        "Your e-mail address is already linked to another sign-in account. "
+        "Ask an administrator to check your account."
+    )
+
+
+@dataclass(frozen=True)
+class MembershipView:
+    organization_id: uuid.UUID
+    organization_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """A signed-in user and the organizations they belong to (sorted by name)."""
+
+    id: uuid.UUID
+    email: str
+    name: str | None
+    memberships: tuple[MembershipView, ...]
+
+    @property
+    def roles(self) -> dict[uuid.UUID, Role]:
+        return {m.organization_id: m.role for m in self.memberships}
+
+    def membership(self, organization_id: uuid.UUID) -> MembershipView | None:
+        return next((m for m in self.memberships if m.organization_id == organization_id), None)
+
+
+def add_member(
+    organization_id: uuid.UUID,
+    email: str,
+    name: str | None = None,
+    role: Role = Role.MEMBER,
+    *,
+    actor: Actor,
+) -> Membership:
+    """Give the person with this e-mail a role in the organization, creating the user if new."""
+    get_organization(organization_id)
+    email = checked_email(email, max_length=254)
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, name=name.strip() if name else None)
+        db.session.add(user)
+        db.session.flush()
+    elif db.session.get(Membership, (user.id, organization_id)) is not None:
+        raise Conflict(f"{email} is already a member of this organization.", code="already_member")
+    membership = add_membership(organization_id, user, role, actor=actor)
+    db.session.commit()
+    return membership
+
+
+def add_membership(
+    organization_id: uuid.UUID, user: User, role: Role, *, actor: Actor
+) -> Membership:
+    """Add a membership and its audit event to the session (the caller commits)."""
+    membership = Membership(user_id=user.id, organization_id=organization_id, role=role)
+    db.session.add(membership)
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.MEMBERSHIP_ADDED,
+        Subject.user(user.id),
+        {"email": (None, user.email), "role": (None, role)},
+    )
+    return membership
+
+
+# Built once (it runs on every page view): building it per call cost as much as running it.
+_USER_ACCESS = (
+    db.select(User.email, User.name, Membership.organization_id, Organization.name, Membership.role)
+    .select_from(User)
+    .outerjoin(Membership, Membership.user_id == User.id)
+    .outerjoin(Organization, Organization.id == Membership.organization_id)
+    .where(User.id == bindparam("user_id"))
+    .order_by(Organization.name, Membership.organization_id)
+)
+
+
+def load_user_access(user_id: uuid.UUID) -> UserAccess | None:
+    """Return the user with their memberships (one query), or None if there is no such user."""
+    # Plain rows, read as Core on the session's connection: no ORM loading needed.
+    db.session.flush()
+    rows = db.session.connection().execute(_USER_ACCESS, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    email, name = rows[0][0], rows[0][1]
+    memberships = tuple(
+        MembershipView(org_id, org_name, role)
+        for _, _, org_id, org_name, role in rows
+        if org_id is not None
+    )
+    return UserAccess(user_id, email, name, memberships)
+
+
+def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None) -> uuid.UUID:
+    """Return the id of the user these ID-token claims identify, recording the sign-in.
+
+    Raises UnknownPerson when no user matches, SubjectMismatch when the verified e-mail
+    belongs to a user already linked to another subject.
+    """
+    subject = str(claims.get("sub") or "")
+    if not subject:
+        raise UnknownPerson()
+    email = _verified_email(claims)
+    organization_ids = _claimed_organizations(claims, org_claim)
+    user = db.session.scalar(
+        db.select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+    )
+    if user is None and email is not None:
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is not None and user.oidc_subject is not None:
+            raise SubjectMismatch()
+    if user is None and email is not None and organization_ids:
+        # The provider vouches for the person and names their organizations: provision them.
+        user = User(email=email)
+        db.session.add(user)
+    if user is None:
+        raise UnknownPerson()
+    user.oidc_issuer, user.oidc_subject = issuer, subject
+    if not user.name and isinstance(claims.get("name"), str):
+        user.name = claims["name"][:300]
+    user.last_login_at = utcnow()
+    db.session.flush()
+    _add_memberships(user, organization_ids)
+    db.session.commit()
+    return user.id
+
+
+def _verified_email(claims: Mapping[str, Any]) -> str | None:
+    email = claims.get("email")
+    verified = claims.get("email_verified")
+    # Some providers send the flag as a string; anything but true means "not verified".
+    if not isinstance(email, str) or verified not in (True, "true"):
+        return None
+    email = email.strip().lower()
+    return email if 3 <= len(email) <= 254 and "@" in email else None
+
+
+def _claimed_organizations(claims: Mapping[str, Any], org_claim: str | None) -> list[uuid.UUID]:
+    """Return the ids of existing organizations named in the claim (a list or a string)."""
+    if not org_claim or org_claim not in claims:
+        return []
+    value = claims[org_claim]
+    values = re.split(r"[\s,]+", value) if isinstance(value, str) else value
+    if not isinstance(values, list):
+        return []
+    ids = set()
+    for item in values:
+        try:
+            ids.add(uuid.UUID(str(item)))
+        except ValueError:
+            continue
+    if not ids:
+        return []
+    return list(db.session.scalars(db.select(Organization.id).where(Organization.id.in_(ids))))
+
+
+def _add_memberships(user: User, organization_ids: list[uuid.UUID]) -> None:
+    if not organization_ids:
+        return
+    existing = set(
+        db.session.scalars(
+            db.select(Membership.organization_id).where(
+                Membership.user_id == user.id, Membership.organization_id.in_(organization_ids)
+            )
+        )
+    )
+    # The provider's claim grants these; the audit trail names the person and the claim.
+    actor = Actor(ActorKind.USER, str(user.id), f"{user.email} (organization claim at sign-in)")
+    for organization_id in organization_ids:
+        if organization_id not in existing:
+            add_membership(organization_id, user, Role.MEMBER, actor=actor)
+
+
+def demo_sign_in_emails(limit: int = 12) -> list[str]:
+    """Return the e-mails of users that have an organization (for the development sign-in)."""
+    return list(
+        db.session.scalars(
+            db.select(User.email)
+            .where(db.select(Membership).where(Membership.user_id == User.id).exists())
+            .order_by(User.email)
+            .limit(limit)
+        )
+    )

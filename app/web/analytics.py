@@ -1,0 +1,36 @@
+"""A guest's analytics as a page: the form that records its total score for all its hosts."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from flask import Blueprint, flash, redirect, request, url_for
+
+from app.access import AccessContext
+from app.services import analytics
+from app.web.org_pages import actor, org_page
+
+bp = Blueprint("analytics", __name__)
+
+
+@bp.post("/orgs/<uuid:org_id>/analytics")
+@org_page()
+def submit_analytics(access: AccessContext, org_id: uuid.UUID):
+    """Record the organization's analytics result: its total score, for all its hosts."""
+    hosts_page = url_for("host_connections.hosts", org_id=org_id)
+    try:
+        score = float(request.form.get("total_score", "").strip().replace(",", "."))
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score) or score < 0:
+        flash("The total score must be a number of 0 or more.", "error")
+        return redirect(hosts_page)
+    result = analytics.submit_score(org_id, score, actor=actor())
+    hosts_word = "host" if result.connections_updated == 1 else "hosts"
+    flash(
+        f"Your total score {score:g} is recorded and shown to "
+        f"{result.connections_updated} connected {hosts_word}.",
+        "success",
+    )
+    return redirect(hosts_page)

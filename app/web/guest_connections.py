@@ -1,0 +1,233 @@
+"""A host's guests as pages: the dashboard (list), the CSV export, and one guest's detail page
+with everything the host can do there (archive, request analytics, notify a guest that left).
+
+All state is in the URL, so every view can be bookmarked and shared.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from pydantic import ValidationError
+
+from app import schemas
+from app.access import AccessContext
+from app.errors import AppError, ValidationFailed
+from app.schemas import InvitationStatus
+from app.services import analytics, audit, guest_connections, guest_invitations
+from app.services.audit import Subject
+from app.web import csv_export
+from app.web.org_pages import actor, flash_refusal, org_page
+from app.web.score_chart import score_chart
+
+bp = Blueprint("guest_connections", __name__)
+
+# The dashboard's invitations: those still waiting for an answer, soonest to expire first.
+OPEN_INVITATIONS = schemas.GuestInvitationQuery(
+    statuses=[InvitationStatus.SENT], archived=False, order_by="expired_at", limit=5
+)
+HISTORY_LENGTH = 50  # events shown on a detail page, newest first
+
+
+@bp.get("/orgs/<uuid:org_id>/guest-connections")
+@org_page(read_only=True)
+def dashboard(access: AccessContext, org_id: uuid.UUID):
+    """List the organization's guests with the filters, order and page in the URL."""
+    counts = guest_connections.count_guest_connections(org_id)
+    try:
+        query = schemas.GuestConnectionQuery.model_validate(_query_input())
+    except ValidationError as error:
+        problems = [
+            f"{_field_label(problem['loc'][1])}: {problem['msg']}"
+            for problem in ValidationFailed.from_pydantic(error, "query").errors
+        ]
+        return render_template(
+            "guest_connections/dashboard.html",
+            org_id=org_id,
+            counts=counts,
+            query=schemas.GuestConnectionQuery(),
+            page=None,
+            problems=problems,
+        ), 400
+    page = guest_connections.list_guest_connections(org_id, query)
+    return render_template(
+        "guest_connections/dashboard.html",
+        org_id=org_id,
+        counts=counts,
+        query=query,
+        page=page,
+        problems=[],
+        open_invitations=guest_invitations.list_invitations(org_id, OPEN_INVITATIONS),
+    )
+
+
+@bp.get("/orgs/<uuid:org_id>/guest-connections.csv")
+@org_page()
+def export_csv(access: AccessContext, org_id: uuid.UUID):
+    """Download every guest of the dashboard's filters, in its order, as CSV (streamed)."""
+    try:
+        query = schemas.GuestConnectionQuery.model_validate(_query_input())
+    except ValidationError as error:
+        raise ValidationFailed.from_pydantic(error, "query") from None
+    rows = guest_connections.iter_guest_connections(org_id, query)
+    filename = f"guest-connections-{datetime.now(UTC):%Y-%m-%d}.csv"
+    return Response(
+        stream_with_context(csv_export.guest_connections_csv(rows)),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>")
+@org_page(read_only=True)
+def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
+    """Show one guest connection."""
+    connection = guest_connections.get_guest_connection(org_id, guest_org_id)
+    parent = None
+    if connection.parent_organization_id is not None:
+        parent = guest_connections.parent_at_host(
+            org_id, connection.parent_organization_id, guest_org_id
+        )
+    history = audit.list_events(
+        org_id, Subject.guest_connection(guest_org_id), limit=HISTORY_LENGTH
+    )
+    return render_template(
+        "guest_connections/detail.html",
+        org_id=org_id,
+        connection=connection,
+        parent=parent,
+        chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
+        history=history,
+        api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
+    )
+
+
+@bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/archived")
+@org_page()
+def set_archived(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
+    """Archive or unarchive a guest connection, then show it again."""
+    archived = request.form.get("archived") == "true"
+    connection = guest_connections.set_archived(org_id, guest_org_id, archived, actor=actor())
+    flash(
+        f"{connection.guest_name} is {'archived' if archived else 'no longer archived'}.",
+        "success",
+    )
+    return _to_detail(org_id, guest_org_id)
+
+
+@bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/analytics-request")
+@org_page()
+def request_analytics(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
+    """Ask a connected guest to run analytics."""
+    try:
+        analytics.request_analytics(org_id, guest_org_id, actor=actor())
+        flash("Analytics requested: the guest sees the request on its list of hosts.", "success")
+    except AppError as error:
+        flash_refusal(error)
+    return _to_detail(org_id, guest_org_id)
+
+
+@bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/disconnection-notification")
+@org_page()
+def notify_disconnection(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
+    """Tell a guest that disconnected that the host noticed (queued as an e-mail)."""
+    try:
+        message = guest_connections.notify_disconnection(org_id, guest_org_id, actor=actor())
+        flash(f"A message to {message.recipient_email} is on its way.", "success")
+    except AppError as error:
+        flash_refusal(error)
+    return _to_detail(org_id, guest_org_id)
+
+
+def _to_detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):
+    return redirect(url_for("guest_connections.detail", org_id=org_id, guest_org_id=guest_org_id))
+
+
+# -- reading and writing the URL's query --------------------------------------------------------
+
+_FIELD_LABELS = {
+    "statuses": "Status",
+    "archived": "Archived",
+    "search_field": "Search in",
+    "search_text": "Search",
+    "parent_organization_id": "Parent organization",
+    "order_by": "Sort by",
+    "order_dir": "Order",
+    "limit": "Rows per page",
+    "offset": "Page",
+}
+
+
+def _field_label(field: Any) -> str:
+    return _FIELD_LABELS.get(str(field), str(field))
+
+
+def _query_input() -> dict[str, Any]:
+    """Return the URL's query as GuestConnectionQuery input; empty form fields mean "not set"."""
+    values: dict[str, Any] = {}
+    statuses = [value for value in request.args.getlist("statuses") if value]
+    if statuses:
+        values["statuses"] = statuses
+    for name in schemas.GuestConnectionQuery.model_fields:
+        if name != "statuses" and request.args.get(name, "").strip():
+            values[name] = request.args[name].strip()
+    return values
+
+
+def query_args(query: schemas.GuestConnectionQuery, **changes: Any) -> dict[str, Any]:
+    """Return the URL arguments of a list view: the query's non-default values, then changes."""
+    defaults = schemas.GuestConnectionQuery()
+    args: dict[str, Any] = {}
+    for name in schemas.GuestConnectionQuery.model_fields:
+        value = getattr(query, name)
+        if value != getattr(defaults, name):
+            args[name] = value
+    args.update(changes)
+    return {name: _url_value(value) for name, value in args.items() if value is not None}
+
+
+def _url_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@bp.app_template_global()
+def list_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery, **changes: Any) -> str:
+    """Return the dashboard URL for this query with some values changed (None removes one)."""
+    return url_for("guest_connections.dashboard", org_id=org_id, **query_args(query, **changes))
+
+
+@bp.app_template_global()
+def export_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> str:
+    """Return the CSV download URL for this query's filters and order (all pages)."""
+    args = query_args(query, limit=None, offset=None)
+    return url_for("guest_connections.export_csv", org_id=org_id, **args)
+
+
+@bp.app_template_global()
+def sort_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery, order_by: str) -> str:
+    """Return the URL sorting by a column: ascending first, reversed when already sorted by it."""
+    ascending = schemas.OrderDirection.ASC
+    direction = ascending
+    if query.order_by == order_by and query.order_dir == ascending:
+        direction = schemas.OrderDirection.DESC
+    return list_url(org_id, query, order_by=order_by, order_dir=direction, offset=None)

@@ -1,0 +1,112 @@
+"""What every page of an organization shares: who may open it, who acts, answering its forms.
+
+`@org_page(minimum_role)` does for a page what `api_endpoint` does for an API operation: the
+person must be signed in, and the one access rule must let them act for the organization in
+the URL (Self scenario: it is both requester and target) with at least that role. The view
+then gets the access context first, and the URL's values as keywords.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, g, redirect, request, session
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.access import AccessContext, RequesterForbidden, Scenario, authorize
+from app.database import read_without_transaction
+from app.errors import AppError, Forbidden
+from app.schemas import Role
+from app.services.audit import Actor
+from app.web.auth import SignedInUser, safe_next
+
+LAST_ORG_KEY = "last_org_id"
+PAGE_SIZES = (10, 25, 50, 100)
+FIXABLE = (409, 422)  # refusals shown as a message on the page, not as an error page
+
+
+class NotAMember(Forbidden):
+    code = "not_a_member"
+    message = "You are not a member of this organization, so you can't open its pages."
+
+
+def signed_in_user() -> SignedInUser:
+    return current_user  # type: ignore[return-value]
+
+
+def authorize_page(org_id: uuid.UUID, minimum_role: Role = Role.MEMBER) -> AccessContext:
+    """Apply the one access rule for a page of this organization (Self scenario)."""
+    try:
+        access = authorize(
+            signed_in_user().principal, org_id, org_id, {Scenario.SELF}, minimum_role=minimum_role
+        )
+    except RequesterForbidden:
+        raise NotAMember() from None
+    if session.get(LAST_ORG_KEY) != str(org_id):
+        session[LAST_ORG_KEY] = str(org_id)  # only on a change: each write re-sends the cookie
+    return access
+
+
+def org_page(
+    minimum_role: Role = Role.MEMBER, *, read_only: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a page of the organization in the URL: sign-in, access rule, lowest role.
+
+    read_only pages (short reads, no writes) run without a transaction on PostgreSQL; not a
+    streamed export, whose server-side cursor needs one.
+    """
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @login_required
+        def signed_in(org_id: uuid.UUID, **values: Any) -> Any:
+            access = authorize_page(org_id, minimum_role)
+            return view(access, org_id=org_id, **values)
+
+        @functools.wraps(view)
+        def page(org_id: uuid.UUID, **values: Any) -> Any:
+            # Before the signed-in user is loaded: that is this request's first query.
+            if read_only and request.method in ("GET", "HEAD"):
+                read_without_transaction()
+            return signed_in(org_id, **values)
+
+        return page
+
+    return decorator
+
+
+def actor() -> Actor:
+    """Return the signed-in person as the actor of a write."""
+    return Actor.of(signed_in_user().principal)
+
+
+def fixable_refusal(error: AppError) -> str:
+    """Return the message of a refusal the person can fix (a conflict, a bad value); re-raise
+    anything else, for the error page."""
+    if error.status not in FIXABLE:
+        raise error
+    return error.message
+
+
+def flash_refusal(error: AppError) -> None:
+    flash(fixable_refusal(error), "error")
+
+
+def redirect_back(default: str) -> Response:
+    """Redirect to the form's `next` (a path on this site), else to default."""
+    return redirect(safe_next(request.form.get("next")) or default)
+
+
+def page_context() -> dict[str, Any]:
+    """Give every template the organization of the page (from the URL), when there is one."""
+    org_id = (request.view_args or {}).get("org_id")
+    # Only a user already loaded for this request: an error page must not query the database
+    # (it may be what failed).
+    user = g.get("_login_user")
+    current_org = None
+    if isinstance(org_id, uuid.UUID) and isinstance(user, SignedInUser):
+        current_org = user.access.membership(org_id)
+    return {"PAGE_SIZES": PAGE_SIZES, "current_org": current_org}

@@ -1,0 +1,184 @@
+"""POST /oauth2/token and /.well-known/jwks.json; a token used again and again."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+from joserfc import jws
+
+from tests.conftest import error_codes
+
+
+@pytest.fixture
+def credentials(host, make_client):
+    return make_client(host)
+
+
+def test_json_body_gives_a_bearer_token(client, credentials):
+    response = client.post("/oauth2/token", json=credentials.__dict__)
+    assert response.status_code == 200
+    assert response.json["token_type"] == "Bearer"
+    assert response.json["expires_in"] == 3600
+    assert response.json["access_token"].count(".") == 2
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_form_request_with_http_basic(client, credentials):
+    basic = base64.b64encode(f"{credentials.client_id}:{credentials.client_secret}".encode())
+    response = client.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic.decode()}"},
+    )
+    assert response.status_code == 200
+    assert response.json["token_type"] == "Bearer"
+
+
+def test_form_request_with_credentials_in_the_body(client, credentials):
+    response = client.post(
+        "/oauth2/token", data={"grant_type": "client_credentials", **credentials.__dict__}
+    )
+    assert response.status_code == 200
+
+
+def test_the_token_names_a_key_published_in_the_jwks(client, credentials):
+    token = client.post("/oauth2/token", json=credentials.__dict__).json["access_token"]
+    kid = jws.extract_compact(token.encode()).protected["kid"]
+    keys = client.get("/.well-known/jwks.json").json["keys"]
+    assert [key["kid"] for key in keys] == [kid]
+    assert all("d" not in key for key in keys), "no private key material is published"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"client_id": "unknown", "client_secret": "whatever"},
+        {"client_id": "KNOWN", "client_secret": "wrong"},
+    ],
+)
+def test_bad_credentials_are_401(client, credentials, body):
+    body = {**body, "client_id": body["client_id"].replace("KNOWN", credentials.client_id)}
+    response = client.post("/oauth2/token", json=body)
+    assert response.status_code == 401
+    assert response.json == {
+        "detail": [
+            {
+                "loc": [],
+                "msg": "The client authentication failed!",
+                "type": "oauth",
+                "code": "oauth_invalid_client_credentials",
+            }
+        ],
+        "error": "invalid_client",
+    }
+
+
+def test_a_revoked_client_gets_no_token(client, runner, credentials):
+    assert runner.invoke(args=["api-clients", "revoke", credentials.client_id]).exit_code == 0
+    response = client.post("/oauth2/token", json=credentials.__dict__)
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"client_secret": "x"}, ["body", "client_id"]),
+        ({"client_id": "x"}, ["body", "client_secret"]),
+        ({"client_id": "x" * 129, "client_secret": "x"}, ["body", "client_id"]),
+        ({"client_id": "x", "client_secret": "x" * 65}, ["body", "client_secret"]),
+        ({"client_id": "", "client_secret": "x"}, ["body", "client_id"]),
+        ({"client_id": "x", "client_secret": "x", "extra": 1}, ["body", "extra"]),
+        ([], ["body"]),
+    ],
+)
+def test_malformed_json_body_is_422(client, body, location):
+    response = client.post("/oauth2/token", json=body)
+    assert response.status_code == 422
+    assert response.json["detail"][0]["loc"] == location
+    assert error_codes(response)[0] == "validation_error"
+
+
+def test_invalid_json_is_422(client):
+    response = client.post("/oauth2/token", data="{", content_type="application/json")
+    assert response.status_code == 422
+
+
+def test_other_grant_types_are_refused(client, credentials):
+    response = client.post("/oauth2/token", data={"grant_type": "password", "username": "x"})
+    assert response.status_code == 400
+    assert response.json["error"] == "unsupported_grant_type"
+
+
+def test_credentials_sent_twice_are_refused(client, credentials):
+    basic = base64.b64encode(f"{credentials.client_id}:{credentials.client_secret}".encode())
+    response = client.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": credentials.client_id},
+        headers={"Authorization": f"Basic {basic.decode()}"},
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
+
+
+def test_other_content_types_are_415(client):
+    response = client.post("/oauth2/token", data="client_id=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert error_codes(response) == ["unsupported_media_type"]
+
+
+def test_get_is_405(client):
+    response = client.get("/oauth2/token")
+    assert response.status_code == 405
+    assert error_codes(response) == ["method_not_allowed"]
+
+
+# -- a token used again: every check still holds on every call ------------------------------------
+
+
+def test_a_token_accepted_before_is_refused_once_it_has_expired(api, token_for, pair, monkeypatch):
+    """Does a token the API accepted a moment ago stop working when it expires?"""
+    host, guest = pair
+    token = token_for(host)
+    path = f"/v1/guest-connections/{guest}"
+    assert api.get(path, token=token, requester=host).status_code == 200
+    expired = time.time() + 3600 + 1
+    monkeypatch.setattr(time, "time", lambda: expired)
+
+    response = api.get(path, token=token, requester=host)
+
+    assert response.status_code == 401
+    assert error_codes(response) == ["invalid_token"]
+
+
+def test_a_token_accepted_before_is_refused_once_its_client_is_revoked(
+    api, credentials, client, runner, pair
+):
+    """Does revoking a client stop its token at once, even one used a moment ago?"""
+    host, guest = pair
+    token = client.post("/oauth2/token", json=credentials.__dict__).json["access_token"]
+    path = f"/v1/guest-connections/{guest}"
+    assert api.get(path, token=token, requester=host).status_code == 200
+    assert runner.invoke(args=["api-clients", "revoke", credentials.client_id]).exit_code == 0
+
+    response = api.get(path, token=token, requester=host)
+
+    assert response.status_code == 401
+    assert error_codes(response) == ["invalid_token"]
+
+
+def test_a_token_with_one_character_changed_is_refused_after_the_original_was_accepted(
+    api, token_for, pair
+):
+    """Is a forged copy of a token accepted a moment ago refused?"""
+    host, guest = pair
+    token = token_for(host)
+    path = f"/v1/guest-connections/{guest}"
+    assert api.get(path, token=token, requester=host).status_code == 200
+    forged = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+
+    response = api.get(path, token=forged, requester=host)
+
+    assert response.status_code == 401
+    assert error_codes(response) == ["invalid_token"]

@@ -1,0 +1,129 @@
+"""Guest connections in a real browser: sign in, find guests, open one, archive it, sign out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import sign_in_at_provider
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "admin@northwind.example"
+
+
+@pytest.fixture
+def northwind(host, make_org, make_connection, make_member, oidc_provider):
+    """A host with a handful of guests, an admin, and the admin known to the provider."""
+    group = make_org("Helios Holdings", "group@helios.example")
+    make_connection(host, group, owner_email="credit@northwind.example", score=91)
+    guests = {}
+    for name, status, score, parent in [
+        ("Alder Foods", "connected", 87.5, group),
+        ("Birch Logistics", "disconnected", 34.0, None),
+        ("Cobalt Retail", "connected", None, None),
+        ("Delta Labs", "connected", 58.2, group),
+    ]:
+        guests[name] = make_org(name, f"finance@{name.split()[0].lower()}.example")
+        make_connection(
+            host,
+            guests[name],
+            owner_email="sales@northwind.example",
+            status=status,
+            score=score,
+            parent=parent,
+        )
+    make_member(host, ADMIN, role="owner", name="Nora Admin")
+    oidc_provider.set_person(ADMIN, {"email": ADMIN, "email_verified": True})
+    return host, guests
+
+
+def guest_rows(page) -> list[str]:
+    return page.locator("a.guest-link").all_inner_texts()
+
+
+def test_host_admin_journey(page, live_server, northwind, api, token_for, artifacts):
+    host, guests = northwind
+    dashboard_url = f"{live_server}/orgs/{host}/guest-connections"
+
+    # Sign in: the home page leads through the provider to the dashboard.
+    page.goto(live_server + "/")
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    sign_in_at_provider(page, ADMIN)
+    page.wait_for_url(dashboard_url)
+    assert page.get_by_role("heading", name="Guest connections").is_visible()
+    assert guest_rows(page) == [
+        "Alder Foods",
+        "Birch Logistics",
+        "Cobalt Retail",
+        "Delta Labs",
+        "Helios Holdings",
+    ]
+    page.screenshot(path=artifacts / "dashboard.png", full_page=True)
+
+    # Filter by status, then search: the state is in the URL.
+    page.get_by_label("Connected", exact=True).uncheck()
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"statuses=disconnected"))
+    assert guest_rows(page) == ["Birch Logistics"]
+    page.get_by_label("Connected", exact=True).check()
+    page.get_by_label("Search", exact=True).fill("alder")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"search_text=alder"))
+    assert guest_rows(page) == ["Alder Foods"]
+
+    # Open the detail page.
+    page.get_by_role("link", name="Alder Foods").click()
+    detail_url = f"{dashboard_url}/{guests['Alder Foods']}"
+    page.wait_for_url(detail_url)
+    assert page.get_by_role("heading", name="Alder Foods", level=1).is_visible()
+    assert page.get_by_role("img", name=re.compile(r"Score 87\.5 of 100")).is_visible()
+    assert page.get_by_role("link", name="Helios Holdings").is_visible()  # parent, also a guest
+    assert page.get_by_role("link", name="Delta Labs").is_visible()  # its other subsidiary
+    page.screenshot(path=artifacts / "detail.png", full_page=True)
+
+    # Archive, confirm, and see it here and in the API.
+    page.get_by_text("Archive…").click()
+    page.get_by_role("button", name="Yes, archive").click()
+    page.wait_for_url(detail_url)
+    assert page.get_by_text("Alder Foods is archived.").is_visible()
+    assert page.get_by_text("Unarchive…").is_visible()
+    body = api.get(
+        f"/v1/guest-connections/{guests['Alder Foods']}", token=token_for(host), requester=host
+    ).json
+    assert body["archived"] is True
+
+    # Sign out, here and at the provider.
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click()
+    page.wait_for_url(re.compile(r"/signed-out"))
+    assert page.get_by_role("heading", name="You are signed out").is_visible()
+
+    # A bookmarked detail page, signed out: through sign-in and back onto it.
+    page.goto(detail_url)
+    assert page.get_by_role("heading", name="Sign in").is_visible()
+    sign_in_at_provider(page, ADMIN)
+    page.wait_for_url(detail_url)
+    assert page.get_by_role("heading", name="Alder Foods", level=1).is_visible()
+
+    assert page.csp_violations == []
+
+
+def test_phone_layout_and_api_reference(page, live_server, northwind, artifacts):
+    """Do the pages fit a phone, and does /docs render within the CSP?"""
+    host, guests = northwind
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/orgs/{host}/guest-connections")
+    sign_in_at_provider(page, ADMIN)
+    page.wait_for_url(re.compile(r"/guest-connections$"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the dashboard is {width}px wide on a 390px screen"
+    page.screenshot(path=artifacts / "dashboard-phone.png", full_page=True)
+    page.goto(f"{live_server}/orgs/{host}/guest-connections/{guests['Alder Foods']}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=artifacts / "detail-phone.png", full_page=True)
+
+    page.goto(f"{live_server}/docs")
+    page.get_by_text("/v1/guest-connections/{guest_org_id}").first.wait_for()
+    assert page.csp_violations == []

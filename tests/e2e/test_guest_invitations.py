@@ -1,0 +1,87 @@
+"""Guest invitations in a real browser, as two people: invite, accept, ask, answer, see."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import hermetic_page, sign_in_at_provider
+
+pytestmark = pytest.mark.e2e
+
+HOST_ADMIN = "admin@northwind.example"
+GUEST_ADMIN = "cfo@alder.example"
+
+
+@pytest.fixture
+def people(host, guest, make_member, oidc_provider):
+    """The host and the guest organization, each with an admin known to the provider."""
+    make_member(host, HOST_ADMIN, role="owner", name="Nora Admin")
+    make_member(guest, GUEST_ADMIN, role="admin", name="Carl Finance")
+    for email in (HOST_ADMIN, GUEST_ADMIN):
+        oidc_provider.set_person(email, {"email": email, "email_verified": True})
+    return host, guest
+
+
+@pytest.fixture
+def guest_page(browser):
+    """A second browser, for the guest: its own cookies, the same hermetic routing."""
+    with hermetic_page(browser) as page:
+        yield page
+
+
+def test_invite_accept_request_submit_and_see_the_score(
+    page, guest_page, live_server, people, artifacts
+):
+    host, guest = people
+    dashboard = f"{live_server}/orgs/{host}/guest-connections"
+    detail = f"{dashboard}/{guest}"
+    hosts = f"{live_server}/orgs/{guest}/hosts"
+
+    # The host invites from the dashboard and copies the link shown once.
+    page.goto(dashboard)
+    sign_in_at_provider(page, HOST_ADMIN)
+    page.wait_for_url(dashboard)
+    page.get_by_label("E-mail of the guest to invite").fill(GUEST_ADMIN)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    assert page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").is_visible()
+    link = page.get_by_label("Invitation link").input_value()
+    assert link.startswith(f"{live_server}/invitations/accept?token=")
+    page.screenshot(path=artifacts / "lifecycle-invitation.png", full_page=True)
+
+    # The guest opens the link, signs in, and accepts for its organization.
+    guest_page.goto(link)
+    sign_in_at_provider(guest_page, GUEST_ADMIN)
+    guest_page.wait_for_url(re.compile(r"/invitations/accept\?token="))
+    heading = guest_page.get_by_role("heading", name="Northwind Supplies invites you to connect")
+    assert heading.is_visible()
+    guest_page.get_by_role("button", name="Accept for this organization").click()
+    guest_page.wait_for_url(hosts)
+    assert guest_page.get_by_text("You are now connected to Northwind Supplies.").is_visible()
+
+    # The host sees the new guest and asks it to run analytics.
+    page.goto(detail)
+    assert page.get_by_role("heading", name="Alder Foods", level=1).is_visible()
+    page.get_by_role("button", name="Request analytics").click()
+    page.wait_for_url(detail)
+    assert page.get_by_text("Analytics requested: the guest sees the request").is_visible()
+
+    # The guest sees the request and submits its score.
+    guest_page.goto(hosts)
+    assert guest_page.get_by_text("Northwind Supplies asks you to run analytics.").is_visible()
+    guest_page.get_by_label("Total score").fill("87.5")
+    guest_page.get_by_role("button", name="Submit the score").click()
+    guest_page.wait_for_url(hosts)
+    assert guest_page.get_by_text("Your total score 87.5 is recorded").is_visible()
+    guest_page.screenshot(path=artifacts / "lifecycle-hosts.png", full_page=True)
+
+    # The host sees the score, its history, and can ask again.
+    page.goto(detail)
+    assert page.get_by_role("img", name=re.compile(r"Score 87\.5 of 100")).is_visible()
+    assert page.get_by_role("img", name="Total score over time").is_visible()
+    assert page.locator(".score-chart__now").inner_text() == "87.5"
+    assert page.get_by_role("button", name="Request analytics").is_visible()
+    page.screenshot(path=artifacts / "lifecycle-detail.png", full_page=True)
+
+    assert page.csp_violations == [] and guest_page.csp_violations == []

@@ -1,0 +1,175 @@
+"""Settings → API clients: create one (its secret shown once), list and revoke them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.extensions import db
+from app.models import ApiClient
+from app.services import audit
+from tests.conftest import csrf_token
+from tests.web.conftest import post_form, text
+
+SETTINGS = "/orgs/{host}/settings/api-clients"
+
+
+def create(client, host, name="ERP integration"):
+    path = SETTINGS.format(host=host)
+    return post_form(client, path, path, name=name)
+
+
+def secret_of(response) -> tuple[str, str]:
+    page = text(response)
+    client_id = re.search(r'id="new-client-id"[^>]*value="([^"]+)"', page).group(1)
+    secret = re.search(r'id="new-client-secret"[^>]*value="([^"]+)"', page).group(1)
+    return client_id, secret
+
+
+@pytest.mark.parametrize("role", ["owner", "admin"])
+def test_owners_and_admins_see_the_page_in_the_menu(signed_in, host_with_guests, role):
+    host, _ = host_with_guests("Host A", ())
+    client = signed_in(host, role=role)
+    page = text(client.get(f"/orgs/{host}/guest-connections"))
+    assert f'href="/orgs/{host}/settings/api-clients"' in page
+    response = client.get(SETTINGS.format(host=host))
+    assert response.status_code == 200
+    assert "No active API clients" in text(response)
+
+
+def test_create_shows_the_secret_once_and_it_works(app, client, northwind):
+    """Is a new client's secret shown once, usable for a token, and never shown again?"""
+    client, host, _ = northwind
+    response = create(client, host)
+    assert response.status_code == 201
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "it is shown only this once" in text(response)
+    client_id, secret = secret_of(response)
+
+    token = client.post("/oauth2/token", json={"client_id": client_id, "client_secret": secret})
+    assert token.status_code == 200
+
+    listing = text(client.get(SETTINGS.format(host=host)))
+    assert secret not in listing
+    assert client_id in listing and "ERP integration" in listing
+    assert re.search(r'data-label="Last used"><time datetime="20', listing)  # used just now
+    with app.app_context():
+        stored = db.session.scalar(db.select(ApiClient).where(ApiClient.client_id == client_id))
+        assert secret not in stored.secret_hash
+        [event] = [e for e in audit.list_events(host) if e.action == "api_client.created"]
+        assert event.actor_kind.value == "user" and event.actor_label == "admin@host.example"
+
+
+def test_a_new_client_was_never_used(northwind):
+    client, host, _ = northwind
+    create(client, host)
+    assert 'data-label="Last used"><span class="muted">Never</span>' in text(
+        client.get(SETTINGS.format(host=host))
+    )
+
+
+@pytest.mark.parametrize(("name", "message"), [("", "1 to 100"), ("x" * 101, "1 to 100")])
+def test_a_bad_name_is_explained(northwind, name, message):
+    client, host, _ = northwind
+    response = create(client, host, name=name)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert "No active API clients" in text(response)
+
+
+def test_revoke_after_confirmation_stops_the_client(app, northwind):
+    """Does revoking move the client to "Revoked", record it, and stop its tokens?"""
+    client, host, _ = northwind
+    client_id, secret = secret_of(create(client, host))
+    path = SETTINGS.format(host=host)
+    page = text(client.get(path))
+    assert "Systems using it stop working at once" in page  # the confirmation step
+
+    response = client.post(
+        f"{path}/{client_id}/revoke", data={"csrf_token": csrf_token(client, path)}
+    )
+    assert response.status_code == 302
+    page = text(client.get(path))
+    assert "is revoked; its tokens no longer work" in page
+    assert "No active API clients" in page and "Revoked" in page
+    token = client.post("/oauth2/token", json={"client_id": client_id, "client_secret": secret})
+    assert token.status_code == 401
+    with app.app_context():
+        assert [e.action for e in audit.list_events(host)][:2] == [
+            "api_client.revoked",
+            "api_client.created",
+        ]
+
+
+def test_revoke_needs_the_csrf_token(app, northwind):
+    client, host, _ = northwind
+    client_id, _ = secret_of(create(client, host))
+    response = client.post(f"{SETTINGS.format(host=host)}/{client_id}/revoke")
+    assert response.status_code == 400
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                db.select(ApiClient.revoked_at).where(ApiClient.client_id == client_id)
+            )
+            is None
+        )
+
+
+def test_members_do_not_see_it_and_are_refused(app, signed_in, host_with_guests, make_client):
+    """Is a plain member kept out of the page, its form and its revoke button?"""
+    host, _ = host_with_guests("Host A", ("Alder Foods",))
+    existing = make_client(host, name="Existing")
+    client = signed_in(host, role="member")
+    path = SETTINGS.format(host=host)
+    dashboard = f"/orgs/{host}/guest-connections"
+
+    assert "settings/api-clients" not in text(client.get(dashboard))
+    page = client.get(path)
+    assert page.status_code == 403
+    assert "Existing" not in text(page)
+    token = csrf_token(client, dashboard)
+    assert client.post(path, data={"name": "Sneaky", "csrf_token": token}).status_code == 403
+    revoke = client.post(f"{path}/{existing.client_id}/revoke", data={"csrf_token": token})
+    assert revoke.status_code == 403
+    with app.app_context():
+        clients = db.session.scalars(db.select(ApiClient)).all()
+        assert [(c.name, c.revoked_at) for c in clients] == [("Existing", None)]
+
+
+def test_admins_of_another_organization_are_refused(app, signed_in, host_with_guests, make_client):
+    """Can an admin neither see, create nor revoke another organization's clients?"""
+    host_a, _ = host_with_guests("Host A", ())
+    host_b, _ = host_with_guests("Host B", ())
+    theirs = make_client(host_b, name="Theirs")
+    client = signed_in(host_a, role="owner")
+    path_b = SETTINGS.format(host=host_b)
+    token = csrf_token(client, SETTINGS.format(host=host_a))
+
+    assert client.get(path_b).status_code == 403
+    assert client.post(path_b, data={"name": "X", "csrf_token": token}).status_code == 403
+    assert (
+        client.post(f"{path_b}/{theirs.client_id}/revoke", data={"csrf_token": token}).status_code
+        == 403
+    )
+    # Through its own page, another organization's client is simply not found.
+    own = client.post(
+        f"{SETTINGS.format(host=host_a)}/{theirs.client_id}/revoke", data={"csrf_token": token}
+    )
+    assert own.status_code == 404
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                db.select(ApiClient.revoked_at).where(ApiClient.client_id == theirs.client_id)
+            )
+            is None
+        )
+        assert db.session.scalar(db.select(db.func.count()).select_from(ApiClient)) == 1
+
+
+def test_the_page_has_no_inline_script(northwind):
+    client, host, _ = northwind
+    page = text(create(client, host))
+    assert "<script>" not in page and " style=" not in page
+    assert '<script src="/static/js/copy.js">' in page
+    assert 'data-copy="new-client-secret" hidden' in page  # shown by the script only

@@ -33,6 +33,7 @@ STRING_SETTINGS = (
     "SMTP_PASSWORD",
     "SMTP_STARTTLS",
     "MAIL_FROM",
+    "SCORER",
 )
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
@@ -77,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_STARTTLS": "false",
     "MAIL_FROM": "guest-connections@localhost",
+    # The function that scores a financial statement (module:function); see app/services/scoring.py.
+    "SCORER": "app.services.scoring:altman_z_double_prime",
 }
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
@@ -12,13 +13,18 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 # The contract's vocabulary, importable from here by the faces (which never import app.models).
 from app.models import ActionStatus as ActionStatus
 from app.models import ActionType as ActionType
+from app.models import AnalyticsRunStatus as AnalyticsRunStatus
 from app.models import ConnectionStatus as ConnectionStatus
 from app.models import InvitationStatus as InvitationStatus
 from app.models import Role as Role
@@ -96,6 +102,18 @@ class TokenResponse(Schema):
     access_token: str = Field(min_length=1)
     token_type: str = Field(default="Bearer", examples=["Bearer"])
     expires_in: int = Field(description="Lifetime of the token in seconds.", examples=[3600])
+
+
+# -- organizations --------------------------------------------------------------------------------
+
+
+class Organization(Schema):
+    id: uuid.UUID
+    name: str = Field(min_length=1, max_length=300)
+    email: str | None = Field(description="The organization's e-mail.")
+    parent_organization_id: uuid.UUID | None = Field(description="Its parent (its group).")
+    parent_organization_name: str | None
+    created_at: Timestamp
 
 
 # -- guest connections ----------------------------------------------------------------------------
@@ -426,30 +444,183 @@ class ConnectionAction(Schema):
     updated_at: Timestamp
 
 
-Score = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False, examples=[87.5])]
+# -- financial statements and analytics runs ------------------------------------------------------
+
+# ISO 4217's active currency codes.
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+    BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS
+    GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW
+    KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD
+    NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD
+    SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES
+    VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG""".split()
+)
+
+# An amount: a decimal with at most two decimals and 16 digits before the point (a JSON number
+# or a string such as "1250000.00"); never NaN or infinite.
+Amount = Annotated[
+    Decimal,
+    Field(max_digits=18, decimal_places=2, allow_inf_nan=False, examples=["1250000.00"]),
+]
+# Amounts are written as strings in answers, so that no digit is lost to a float.
+AmountOut = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$"}, mode="serialization"),
+]
 
 
-class AnalyticsSubmission(Schema):
-    total_score: Score = Field(description="The guest's total score: a finite number, 0 or more.")
+class FinancialStatementCreate(Schema):
+    """One period's figures of the organization (the balance sheet and EBIT of that period)."""
 
-
-class AnalyticsResult(Schema):
-    """(ours) What a submitted analytics result changed."""
-
-    organization_id: uuid.UUID = Field(description="The guest that submitted it.")
-    total_score: float = Field(ge=0)
-    status: str = Field(description="Always `success`: the score is applied at once.")
-    connections_updated: int = Field(
-        ge=0, description="How many connected hosts now show this score."
+    period_end: date = Field(
+        description="The last day of the period, e.g. 2025-12-31; not in the future."
     )
-    requests_resolved: int = Field(ge=0, description="How many open analytics requests closed.")
-    created_at: Timestamp
+    currency: str = Field(description="ISO 4217 code of every amount, e.g. EUR.", examples=["EUR"])
+    total_assets: Amount = Field(gt=0, description="Total assets; more than 0.")
+    total_liabilities: Amount = Field(gt=0, description="Total liabilities; more than 0.")
+    current_assets: Amount = Field(ge=0, description="Current assets; at most total assets.")
+    current_liabilities: Amount = Field(
+        ge=0, description="Current liabilities; at most total liabilities."
+    )
+    retained_earnings: Amount = Field(description="Retained earnings; may be negative.")
+    ebit: Amount = Field(description="Earnings before interest and taxes; may be negative.")
+    equity: Amount = Field(description="Book value of equity; may be negative.")
+
+    @field_validator("period_end")
+    @classmethod
+    def _not_in_the_future(cls, value: date) -> date:
+        if value > datetime.now(UTC).date():
+            raise ValueError("the period must have ended: period_end is in the future")
+        if value.year < 1900:
+            raise ValueError("period_end must be in 1900 or later")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_4217(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError("currency must be an ISO 4217 code in capitals, such as EUR or USD")
+        return value
+
+    @field_validator("current_assets")
+    @classmethod
+    def _current_assets_within_total(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        total = info.data.get("total_assets")
+        if total is not None and value > total:
+            raise ValueError("current assets cannot be larger than total assets")
+        return value
+
+    @field_validator("current_liabilities")
+    @classmethod
+    def _current_liabilities_within_total(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        total = info.data.get("total_liabilities")
+        if total is not None and value > total:
+            raise ValueError("current liabilities cannot be larger than total liabilities")
+        return value
+
+
+class FinancialStatement(Schema):
+    id: uuid.UUID
+    organization_id: uuid.UUID = Field(description="Whose statement it is.")
+    period_end: date
+    currency: str
+    total_assets: AmountOut
+    total_liabilities: AmountOut
+    current_assets: AmountOut
+    current_liabilities: AmountOut
+    retained_earnings: AmountOut
+    ebit: AmountOut
+    equity: AmountOut
+    created_at: Timestamp = Field(description="When it was recorded.")
+
+
+class FinancialStatementList(Schema):
+    items: list[FinancialStatement] = Field(description="Newest period first.")
+    total_items: int = Field(ge=0)
+
+
+class AnalyticsRunStart(Schema):
+    """No body (the original's shape); an empty JSON object is accepted too.
+
+    A run scores the latest financial statement: a score is computed, never submitted.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scores_are_computed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "total_score" in data:
+            problem = PydanticCustomError(
+                "score_not_accepted",
+                "Scores are computed, not submitted: add a financial statement, then start a "
+                "run with no body",
+            )
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [InitErrorDetails(type=problem, loc=("total_score",), input=data["total_score"])],
+            )
+        return data
+
+
+class AnalyticsRun(Schema):
+    """One scoring of the organization's latest statement. Never the statement's figures."""
+
+    id: uuid.UUID
+    organization_id: uuid.UUID = Field(description="The organization scored.")
+    status: AnalyticsRunStatus = Field(
+        description="`in_progress` (started), `processing` (being scored), `success`, `failed`."
+    )
+    created_at: Timestamp = Field(description="When it started (in_progress).")
+    processing_at: Timestamp | None = Field(description="(ours) When scoring began.")
+    updated_at: Timestamp = Field(description="When its status last changed.")
+    analyzed_on: Timestamp | None = Field(description="When it succeeded; null otherwise.")
+    total_score: float | None = Field(
+        ge=0, le=100, description="The score, 0-100; null unless `success`.", examples=[87.48]
+    )
+    model: str | None = Field(
+        description="The model that scored it, e.g. `Altman Z″`.", examples=["Altman Z″"]
+    )
+    model_value: float | None = Field(
+        description="(ours) The model's own figure, e.g. Altman's Z″.", examples=[4.35]
+    )
+    zone: str | None = Field(
+        description="The model's verdict; Altman Z″: `safe`, `grey` or `distress`.",
+        examples=["safe"],
+    )
+    statement_period_end: date | None = Field(description="The period of the statement scored.")
+    error: str | None = Field(description="Why it failed; null unless `failed`.")
+
+
+class AnalyticsRunQuery(Page):
+    statuses: list[AnalyticsRunStatus] = Field(
+        default_factory=lambda: list(AnalyticsRunStatus),
+        min_length=1,
+        description="Keep runs with these statuses (repeat the parameter); default all.",
+    )
+
+
+class AnalyticsRunList(Schema):
+    items: list[AnalyticsRun] = Field(description="Newest first.")
+    total_items: int = Field(ge=0)
 
 
 class ScoreChange(Schema):
     total_score: float = Field(ge=0)
-    source: str = Field(description="`analytics` (the guest submitted it) or `cli` (an operator).")
+    source: str = Field(
+        description="`analytics` (an analytics run computed it) or `cli` (an operator set it)."
+    )
+    model: str = Field(
+        description=(
+            "The model that computed it, e.g. `Altman Z″`; `manual (before runs)` for scores "
+            "typed before runs existed, `manual (command line)` for an operator's."
+        )
+    )
+    run_id: uuid.UUID | None = Field(description="The analytics run that computed it, if any.")
     changed_at: Timestamp
+    run: AnalyticsRun | None = Field(
+        default=None, description="That run: score, model, zone and period, never the figures."
+    )
 
 
 class ScoreHistory(Schema):

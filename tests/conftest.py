@@ -191,6 +191,43 @@ def token_for(client: FlaskClient, make_client) -> Callable[[uuid.UUID], str]:
     return token
 
 
+# A statement whose Altman Z″ is 4.348 (safe zone), so its score is 87.48:
+# X1 = (400 - 200) / 1000, X2 = 300 / 1000, X3 = 150 / 1000, X4 = 500 / 500.
+SAFE_STATEMENT = {
+    "period_end": "2025-12-31",
+    "currency": "EUR",
+    "total_assets": "1000.00",
+    "total_liabilities": "500.00",
+    "current_assets": "400.00",
+    "current_liabilities": "200.00",
+    "retained_earnings": "300.00",
+    "ebit": "150.00",
+    "equity": "500.00",
+}
+SAFE_SCORE = 87.48
+
+
+def statement_scoring(score: float) -> dict:
+    """Return statement figures whose Altman Z″ maps to this score (0 < score < 100).
+
+    Only EBIT varies: Z″ = 6.72 · EBIT / total assets, all other ratios 0 (X4 needs equity 0).
+    """
+    points = ((-1.9, 0.0), (1.1, 40.0), (2.6, 70.0), (5.6, 100.0))
+    for (z0, s0), (z1, s1) in zip(points, points[1:], strict=False):
+        if score <= s1:
+            z = z0 + (z1 - z0) * (score - s0) / (s1 - s0)
+            break
+    return {
+        **SAFE_STATEMENT,
+        "total_assets": "1000000.00",
+        "current_assets": "0.00",
+        "current_liabilities": "0.00",
+        "retained_earnings": "0.00",
+        "equity": "0.00",
+        "ebit": f"{z / 6.72 * 1000000:.2f}",
+    }
+
+
 class Api:
     """Calls the JSON API as an organization's system would."""
 
@@ -263,15 +300,27 @@ class Api:
             "POST", f"/v1/organizations/{guest}/analytics/requests", token=token, requester=host
         )
 
-    def submit_score(self, token: str, guest: uuid.UUID, score):
-        """Submit the guest's total score, as the guest; return the response."""
+    def add_statement(self, token: str, org: uuid.UUID, **figures):
+        """Record a financial statement of the organization (SAFE_STATEMENT, with changes)."""
         return self.call(
             "POST",
-            f"/v1/organizations/{guest}/analytics",
+            f"/v1/organizations/{org}/financial-statements",
             token=token,
-            requester=guest,
-            json={"total_score": score},
+            requester=org,
+            json={**SAFE_STATEMENT, **figures},
         )
+
+    def start_run(self, token: str, org: uuid.UUID, **kwargs):
+        """Start an analytics run of the organization, with no body; return the response."""
+        return self.call(
+            "POST", f"/v1/organizations/{org}/analytics", token=token, requester=org, **kwargs
+        )
+
+    def score(self, token: str, org: uuid.UUID, **figures):
+        """Add a statement, then run analytics on it; return the run's response."""
+        added = self.add_statement(token, org, **figures)
+        assert added.status_code == 201, added.json
+        return self.start_run(token, org)
 
     def set_host_status(self, token: str, guest: uuid.UUID, host: uuid.UUID, status: str):
         """Connect to or disconnect from a host, as the guest; return the response."""

@@ -64,6 +64,7 @@ class Endpoint:
     body: type[BaseModel] | None = None
     errors: tuple[int, ...] = field(default=())
     form_body: type[BaseModel] | None = None  # a form-encoded alternative to the JSON body
+    body_required: bool = True  # False: a request without a body is read as {}
     error_body: type[BaseModel] = ErrorBody
 
 
@@ -116,6 +117,7 @@ def api_endpoint(
     path: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     body: type[BaseModel] | None = None,
+    body_required: bool = True,
     minimum_role: Role = Role.MEMBER,
     not_found: bool = False,
     conflict: bool = False,
@@ -123,7 +125,8 @@ def api_endpoint(
     """Register an organization-scoped endpoint; the view gets (access, path=, query=, body=).
 
     The caller must hold at least minimum_role in the requester organization (an API client
-    acts as its organization's owner).
+    acts as its organization's owner). With body_required=False, a request with no body at all
+    is validated as an empty JSON object.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -148,6 +151,7 @@ def api_endpoint(
             path=path,
             query=query,
             body=body,
+            body_required=body_required,
             errors=tuple(sorted(errors)),
         )
         ENDPOINTS.append(endpoint)
@@ -185,7 +189,8 @@ def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[Organizatio
     if endpoint.query is not None:
         inputs["query"] = _validate(endpoint.query, _query_input(endpoint.query), "query", problems)
     if endpoint.body is not None:
-        data = _json_body(problems)
+        no_body = not endpoint.body_required and not request.get_data(cache=True)
+        data = {} if no_body else _json_body(problems)
         if data is not _NOT_JSON:
             inputs["body"] = _validate(endpoint.body, data, "body", problems)
     if problems:

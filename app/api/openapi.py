@@ -39,6 +39,12 @@ def openapi_document():
     return jsonify(build_document())
 
 
+@docs_bp.get("/openapi.json")
+def openapi_document_at_root():
+    """Serve the same OpenAPI document at the root, where the original platform has it."""
+    return jsonify(build_document())
+
+
 @docs_bp.get("/docs")
 def docs_page():
     """Serve the page that renders the OpenAPI document (vendored Swagger UI)."""
@@ -50,7 +56,9 @@ def _document_template() -> dict[str, Any]:
     # Endpoints are registered at import time, so the document is the same for every app.
     models: set[type[BaseModel]] = {ErrorBody}
     for endpoint in ENDPOINTS:
-        models.update(m for m in (endpoint.response, endpoint.body) if m is not None)
+        # Bodies are read (validation mode) only; a decimal is a number or a string there.
+        if endpoint.response is not None:
+            models.add(endpoint.response)
         models.add(endpoint.error_body)
     inputs = {m for e in ENDPOINTS for m in (e.body, e.form_body) if m is not None}
     _, schemas = models_json_schema(
@@ -119,7 +127,7 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
         if model is not None
     }
     if content:
-        operation["requestBody"] = {"required": True, "content": content}
+        operation["requestBody"] = {"required": endpoint.body_required, "content": content}
     return operation
 
 

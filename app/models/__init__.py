@@ -3,6 +3,7 @@
 One module per area; everything is importable from app.models.
 """
 
+from app.models.analytics import AnalyticsRun, FinancialStatement
 from app.models.audit import AuditEvent
 from app.models.connections import (
     ConnectionAction,
@@ -16,6 +17,7 @@ from app.models.types import (
     ActionStatus,
     ActionType,
     ActorKind,
+    AnalyticsRunStatus,
     ConnectionStatus,
     InvitationStatus,
     Role,
@@ -28,10 +30,13 @@ __all__ = [
     "ActionStatus",
     "ActionType",
     "ActorKind",
+    "AnalyticsRun",
+    "AnalyticsRunStatus",
     "ApiClient",
     "AuditEvent",
     "ConnectionAction",
     "ConnectionStatus",
+    "FinancialStatement",
     "GuestConnection",
     "GuestInvitation",
     "InvitationStatus",

@@ -104,7 +104,8 @@ class GuestConnection(db.Model):
     status: Mapped[ConnectionStatus] = mapped_column(
         enum_column(ConnectionStatus, "connection_status"), default=ConnectionStatus.CONNECTED
     )
-    owner_email: Mapped[str] = mapped_column(String(100))
+    # Null when the host had no e-mail and named no owner when inviting.
+    owner_email: Mapped[str | None] = mapped_column(String(100))
     archived: Mapped[bool] = mapped_column(default=False)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     total_score: Mapped[float | None] = mapped_column(Float)
@@ -150,8 +151,9 @@ class GuestInvitation(db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE")
     )
     email: Mapped[str] = mapped_column(String(100))
-    # Becomes the connection's owner_email: the host-side person responsible for this guest.
-    owner_email: Mapped[str] = mapped_column(String(100))
+    # Becomes the connection's owner_email: the host-side person responsible for this guest;
+    # null when the host has no e-mail and named nobody.
+    owner_email: Mapped[str | None] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     status: Mapped[InvitationStatus] = mapped_column(
         enum_column(InvitationStatus, "invitation_status"), default=InvitationStatus.SENT
@@ -232,6 +234,11 @@ class ScoreChange(db.Model):
     guest_organization_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     total_score: Mapped[float] = mapped_column(Float)
     source: Mapped[ScoreSource] = mapped_column(enum_column(ScoreSource, "score_source"))
+    # The run that computed it (null for scores recorded otherwise), and the model's name.
+    run_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("analytics_runs.id", ondelete="SET NULL"), index=True
+    )
+    model: Mapped[str] = mapped_column(String(100))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

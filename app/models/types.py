@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     DateTime,
     Enum,
+    Numeric,
+    String,
     TypeDecorator,
 )
 
@@ -75,8 +78,15 @@ class InvitationStatus(enum.StrEnum):
 
 
 class ScoreSource(enum.StrEnum):
-    ANALYTICS = "analytics"  # the guest submitted an analytics result
+    ANALYTICS = "analytics"  # an analytics run of the guest computed it
     CLI = "cli"  # an operator recorded it with `flask connections add --score`
+
+
+class AnalyticsRunStatus(enum.StrEnum):
+    IN_PROGRESS = "in_progress"  # started, not yet scoring
+    PROCESSING = "processing"  # the scorer is at work
+    SUCCESS = "success"
+    FAILED = "failed"
 
 
 class Role(enum.StrEnum):
@@ -89,3 +99,30 @@ class ActorKind(enum.StrEnum):
     USER = "user"
     API_CLIENT = "api_client"
     CLI = "cli"
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount with two decimals: NUMERIC(18, 2), kept as text on SQLite.
+
+    SQLite has no decimal type (it would round through a float), so there the exact digits are
+    stored as text and read back as a Decimal.
+    """
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(24))
+        return dialect.type_descriptor(Numeric(18, 2))
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> Decimal | str | None:
+        if value is None:
+            return None
+        value = Decimal(value).quantize(Decimal("0.01"))
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value).quantize(Decimal("0.01"))

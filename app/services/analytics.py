@@ -1,24 +1,30 @@
-"""The analytics loop: a host asks a guest to run analytics; the guest's result becomes its score.
+"""The analytics loop: a host asks a guest to run analytics; the guest's runs make its score.
 
 A request is a connection action (`analytics_request`, `active`) that shows on the connection as
-`active_action_type`. The guest's result sets `total_score` on every connected connection,
-keeps each value in the score history, and resolves the open requests.
+`active_action_type`. A run scores the guest's latest financial statement with the configured
+scorer (app/services/scoring.py); a successful one sets `total_score` on every connected
+connection, keeps each value with its run in the score history, and resolves the open requests.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from app import schemas
-from app.errors import Conflict
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
     ActionStatus,
     ActionType,
+    AnalyticsRun,
+    AnalyticsRunStatus,
     ConnectionAction,
     ConnectionStatus,
     GuestConnection,
@@ -26,15 +32,23 @@ from app.models import (
     ScoreSource,
     utcnow,
 )
-from app.services import audit
+from app.services import audit, scoring
 from app.services.audit import Actor, AuditAction, Subject
+from app.services.financial_statements import latest_statement, list_statements
 from app.services.guest_connections import GuestConnectionNotFound, lock_connection
-from app.services.lists import page, sort_order
+from app.services.lists import one_page, page, sort_order
+
+logger = logging.getLogger(__name__)
 
 
 class RequestAlreadyActive(Conflict):
     code = "analytics_request_already_active"
     message = "An analytics request to this guest is already open; wait for its result."
+
+
+class AnalyticsRunNotFound(NotFound):
+    code = "analytics_run_not_found"
+    message = "This organization has no analytics run with that id."
 
 
 class GuestDisconnected(Conflict):
@@ -98,10 +112,77 @@ def _open_request_exists(host_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
     )
 
 
-def submit_score(
-    guest_id: uuid.UUID, total_score: float, *, actor: Actor
-) -> schemas.AnalyticsResult:
-    """Record the guest's analytics result on all its connected hosts; resolve their requests."""
+def start_run(organization_id: uuid.UUID, *, actor: Actor) -> schemas.AnalyticsRun:
+    """Score the organization's latest statement with the configured scorer; return the run.
+
+    The run is saved `in_progress`, then `processing` (each committed, so that a run that
+    never finishes still shows how far it got), then `success` or `failed`. Success changes,
+    in one transaction: the score on every connection in which the organization is a connected
+    guest, their score history (with this run and its model), the open analytics requests
+    (resolved), and the run. Failure changes only the run, which keeps the error.
+    """
+    statement = latest_statement(organization_id)
+    if statement is None:
+        raise ValidationFailed.at(
+            [], "There is no financial statement to score: add one, then start the run."
+        )
+    now = utcnow()
+    run = AnalyticsRun(
+        organization_id=organization_id,
+        status=AnalyticsRunStatus.IN_PROGRESS,
+        statement_id=statement.id,
+        statement_period_end=statement.period_end,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(run)
+    db.session.flush()
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.ANALYTICS_RUN_STARTED,
+        Subject.analytics_run(run.id),
+        {"status": (None, run.status), "statement_period_end": (None, str(statement.period_end))},
+    )
+    figures = schemas.FinancialStatement.model_validate(statement)
+    db.session.commit()
+
+    run.status = AnalyticsRunStatus.PROCESSING
+    run.processing_at = run.updated_at = utcnow()
+    db.session.commit()
+
+    name = current_app.config.get("SCORER") or scoring.DEFAULT_SCORER
+    try:
+        result = scoring.checked(scoring.load_scorer(name)(figures), name)
+    except scoring.ScoringError as error:
+        return _fail(run, str(error), actor)
+    except Exception as error:  # any bug of a scorer fails its run, never the request
+        logger.exception("scorer %s failed on run %s", name, run.id)
+        return _fail(run, f"The scorer {name!r} failed ({type(error).__name__}).", actor)
+    return _succeed(run, result, actor)
+
+
+def _fail(run: AnalyticsRun, error: str, actor: Actor) -> schemas.AnalyticsRun:
+    """Mark the run failed with its error; the connections keep their scores."""
+    db.session.rollback()  # whatever the scorer may have left in the session
+    run.status = AnalyticsRunStatus.FAILED
+    run.error = error[:500]
+    run.updated_at = utcnow()
+    audit.record(
+        run.organization_id,
+        actor,
+        AuditAction.ANALYTICS_RUN_FAILED,
+        Subject.analytics_run(run.id),
+        {"status": (AnalyticsRunStatus.PROCESSING, run.status), "error": (None, run.error)},
+    )
+    db.session.commit()
+    return schemas.AnalyticsRun.model_validate(run)
+
+
+def _succeed(run: AnalyticsRun, result: scoring.Score, actor: Actor) -> schemas.AnalyticsRun:
+    """Write the run's score to the guest's connections, history and requests; one commit."""
+    guest_id = run.organization_id
+    total_score = result.total_score
     now = utcnow()
     previous_scores = dict(
         db.session.execute(
@@ -143,12 +224,14 @@ def submit_score(
                     "guest_organization_id": guest_id,
                     "total_score": total_score,
                     "source": ScoreSource.ANALYTICS,
+                    "run_id": run.id,
+                    "model": result.model,
                     "changed_at": now,
                 }
                 for host_id in host_ids
             ],
         )
-    resolved = resolve_open_actions(guest_id, now)
+    resolve_open_actions(guest_id, now)
     db.session.execute(
         update(GuestConnection)
         .where(
@@ -158,15 +241,65 @@ def submit_score(
         .values(active_action_type=None, active_action_updated_at=now, updated_at=now),
         execution_options={"synchronize_session": False},
     )
-    db.session.commit()
-    return schemas.AnalyticsResult(
-        organization_id=guest_id,
-        total_score=total_score,
-        status="success",
-        connections_updated=len(host_ids),
-        requests_resolved=resolved,
-        created_at=now,
+    run.status = AnalyticsRunStatus.SUCCESS
+    run.total_score = total_score
+    run.model = result.model
+    run.model_value = result.model_value
+    run.zone = result.zone
+    run.analyzed_on = run.updated_at = now
+    audit.record(
+        guest_id,
+        actor,
+        AuditAction.ANALYTICS_RUN_SUCCEEDED,
+        Subject.analytics_run(run.id),
+        {
+            "status": (AnalyticsRunStatus.PROCESSING, run.status),
+            "total_score": (None, total_score),
+            "model": (None, result.model),
+        },
     )
+    db.session.commit()
+    return schemas.AnalyticsRun.model_validate(run)
+
+
+_RUN_FIELDS = [
+    getattr(AnalyticsRun, name)
+    for name in schemas.AnalyticsRun.model_fields
+    if hasattr(AnalyticsRun, name)
+]
+_RUNS_NEWEST_FIRST = sort_order(
+    AnalyticsRun.created_at, schemas.OrderDirection.DESC, AnalyticsRun.id, never_empty=True
+)
+
+
+def list_runs(
+    organization_id: uuid.UUID, query: schemas.AnalyticsRunQuery
+) -> schemas.AnalyticsRunList:
+    """Return a page of the organization's analytics runs, newest first."""
+    conditions = [
+        AnalyticsRun.organization_id == organization_id,
+        AnalyticsRun.status.in_(query.statuses),
+    ]
+    items, total = one_page(
+        db.select(*_RUN_FIELDS).where(*conditions),
+        db.select(func.count()).select_from(AnalyticsRun).where(*conditions),
+        _RUNS_NEWEST_FIRST,
+        query,
+        schemas.AnalyticsRun,
+    )
+    return schemas.AnalyticsRunList(items=items, total_items=total)
+
+
+def get_run(organization_id: uuid.UUID, run_id: uuid.UUID) -> schemas.AnalyticsRun:
+    """Return one analytics run of the organization, or raise AnalyticsRunNotFound."""
+    run = db.session.scalar(
+        db.select(AnalyticsRun).where(
+            AnalyticsRun.id == run_id, AnalyticsRun.organization_id == organization_id
+        )
+    )
+    if run is None:
+        raise AnalyticsRunNotFound(loc=["path", "run_id"])
+    return schemas.AnalyticsRun.model_validate(run)
 
 
 _NEWEST_FIRST = sort_order(
@@ -191,17 +324,20 @@ def score_history(
         ScoreChange.guest_organization_id == guest_id,
     ]
     total = db.session.scalar(db.select(func.count()).select_from(ScoreChange).where(*conditions))
-    changes = db.session.scalars(
-        page(db.select(ScoreChange).where(*conditions), _NEWEST_FIRST, query.limit, query.offset)
+    rows = db.session.execute(
+        page(_WITH_RUNS.where(*conditions), _NEWEST_FIRST, query.limit, query.offset)
     ).all()
-    items = [_score_change(change) for change in changes]
+    items = [_score_change(change, run) for change, run in rows]
     return schemas.ScoreHistory(items=items, total_items=total or 0)
 
 
+# Each value with the run that computed it (none for scores recorded otherwise).
+_WITH_RUNS = db.select(ScoreChange, AnalyticsRun).outerjoin(
+    AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id
+)
 # Built once: the detail page runs it on every view, and building it cost more than running it.
 _RECENT_SCORES = (
-    db.select(ScoreChange)
-    .where(
+    _WITH_RUNS.where(
         ScoreChange.host_organization_id == bindparam("host_id"),
         ScoreChange.guest_organization_id == bindparam("guest_id"),
     )
@@ -213,11 +349,12 @@ _RECENT_SCORES = (
 def recent_scores(
     host_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 100
 ) -> list[schemas.ScoreChange]:
-    """Return the latest values of the connection's score, newest first, in one query."""
-    changes = db.session.scalars(
+    """Return the latest values of the connection's score with their runs, newest first, in one
+    query."""
+    rows = db.session.execute(
         _RECENT_SCORES, {"host_id": host_id, "guest_id": guest_id, "limit": limit}
     ).all()
-    return [_score_change(change) for change in changes]
+    return [_score_change(change, run) for change, run in rows]
 
 
 def resolve_open_actions(
@@ -237,7 +374,38 @@ def resolve_open_actions(
     return result.rowcount
 
 
-def _score_change(change: ScoreChange) -> schemas.ScoreChange:
+def _score_change(change: ScoreChange, run: AnalyticsRun | None) -> schemas.ScoreChange:
     return schemas.ScoreChange(
-        total_score=change.total_score, source=change.source.value, changed_at=change.changed_at
+        total_score=change.total_score,
+        source=change.source.value,
+        model=change.model,
+        run_id=change.run_id,
+        changed_at=change.changed_at,
+        run=None if run is None else schemas.AnalyticsRun.model_validate(run),
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What an organization's analytics page shows: its latest statements and its runs."""
+
+    statements: schemas.FinancialStatementList
+    runs: schemas.AnalyticsRunList
+    open_requests: int  # hosts whose analytics request is open
+
+
+def overview(organization_id: uuid.UUID, runs: schemas.AnalyticsRunQuery) -> Overview:
+    """Return the organization's latest statements, a page of its runs, and its open requests."""
+    return Overview(
+        statements=list_statements(organization_id, schemas.Page(limit=5)),
+        runs=list_runs(organization_id, runs),
+        open_requests=db.session.scalar(
+            db.select(func.count())
+            .select_from(ConnectionAction)
+            .where(
+                ConnectionAction.guest_organization_id == organization_id,
+                ConnectionAction.status == ActionStatus.ACTIVE,
+            )
+        )
+        or 0,
     )

@@ -72,6 +72,10 @@ class AuditAction(enum.StrEnum):
         "guest_connection.disconnection_notified",
         "Guest told of the disconnection",
     )
+    FINANCIAL_STATEMENT_ADDED = "financial_statement.added", "Financial statement added"
+    ANALYTICS_RUN_STARTED = "analytics_run.started", "Analytics run started"
+    ANALYTICS_RUN_SUCCEEDED = "analytics_run.succeeded", "Analytics run succeeded"
+    ANALYTICS_RUN_FAILED = "analytics_run.failed", "Analytics run failed"
     INVITATION_CREATED = "invitation.created", "Invitation sent"
     INVITATION_RESENT = "invitation.resent", "Invitation sent again"
     INVITATION_ARCHIVED = "invitation.archived", "Invitation withdrawn"
@@ -118,6 +122,14 @@ class Subject(NamedTuple):
     @classmethod
     def invitation(cls, invitation_id: uuid.UUID) -> Subject:
         return cls("invitation", str(invitation_id))
+
+    @classmethod
+    def financial_statement(cls, statement_id: uuid.UUID) -> Subject:
+        return cls("financial_statement", str(statement_id))
+
+    @classmethod
+    def analytics_run(cls, run_id: uuid.UUID) -> Subject:
+        return cls("analytics_run", str(run_id))
 
     @classmethod
     def user(cls, user_id: uuid.UUID) -> Subject:

@@ -38,6 +38,10 @@ from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import contains_text, one_page, sort_order
 from app.services.organizations import checked_email, get_organization
 
+# The "model" of a score an operator records with `flask connections add --score` (bulk and
+# imported data): no analytics run stands behind it.
+OPERATOR_SCORE = "manual (command line)"
+
 Guest = aliased(Organization, name="guest")
 Parent = aliased(Organization, name="parent")
 
@@ -413,6 +417,7 @@ def _new_connection(
                 guest_organization_id=guest_id,
                 total_score=total_score,
                 source=ScoreSource.CLI,
+                model=OPERATOR_SCORE,
                 changed_at=now,
             )
         )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy.orm import aliased
 
+from app import schemas
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Organization
@@ -49,6 +51,29 @@ def get_organization(organization_id: uuid.UUID) -> Organization:
     if organization is None:
         raise OrganizationNotFound(f"There is no organization with id {organization_id}.")
     return organization
+
+
+_Parent = aliased(Organization, name="parent")
+
+
+def organization_profile(organization_id: uuid.UUID) -> schemas.Organization:
+    """Return the organization as the API shows it (with its parent's name), or raise
+    OrganizationNotFound."""
+    row = db.session.execute(
+        db.select(
+            Organization.id,
+            Organization.name,
+            Organization.email,
+            Organization.parent_id.label("parent_organization_id"),
+            _Parent.name.label("parent_organization_name"),
+            Organization.created_at,
+        )
+        .outerjoin(_Parent, _Parent.id == Organization.parent_id)
+        .where(Organization.id == organization_id)
+    ).one_or_none()
+    if row is None:
+        raise OrganizationNotFound(loc=["path", "org_id"])
+    return schemas.Organization.model_validate(row._mapping)
 
 
 def create_organization(

@@ -10,6 +10,7 @@ from app.web import (
     auth,
     error_pages,
     filters,
+    financial_statements,
     guest_connections,
     guest_invitations,
     host_connections,
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
         guest_invitations.bp,
         host_connections.bp,
         analytics.bp,
+        financial_statements.bp,
         api_clients.bp,
     ):
         app.register_blueprint(blueprint)

@@ -1,36 +1,72 @@
-"""A guest's analytics as a page: the form that records its total score for all its hosts."""
+"""An organization's analytics as a page: its financial statements, starting a run, the runs."""
 
 from __future__ import annotations
 
-import math
 import uuid
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from app import schemas
 from app.access import AccessContext
+from app.errors import ValidationFailed
+from app.schemas import Role
 from app.services import analytics
 from app.web.org_pages import actor, org_page
 
 bp = Blueprint("analytics", __name__)
 
+RUNS_PER_PAGE = 20
+
+
+def render_analytics_page(
+    org_id: uuid.UUID, *, form: dict | None = None, problems: dict | None = None, status=200
+):
+    """Render the analytics page; a statement form that failed comes back with its problems."""
+    try:
+        offset = max(0, int(request.args.get("offset", "0")))
+    except ValueError:
+        abort(400)
+    runs = schemas.AnalyticsRunQuery(limit=RUNS_PER_PAGE, offset=offset)
+    return render_template(
+        "analytics/page.html",
+        org_id=org_id,
+        overview=analytics.overview(org_id, runs),
+        runs_query=runs,
+        form=form or {},
+        problems=problems or {},
+        currencies=sorted(schemas.CURRENCIES),
+    ), status
+
+
+@bp.get("/orgs/<uuid:org_id>/analytics")
+@org_page()
+def analytics_page(access: AccessContext, org_id: uuid.UUID):
+    """Show the organization's statements and analytics runs, with the forms for admins."""
+    return render_analytics_page(org_id)
+
 
 @bp.post("/orgs/<uuid:org_id>/analytics")
-@org_page()
-def submit_analytics(access: AccessContext, org_id: uuid.UUID):
-    """Record the organization's analytics result: its total score, for all its hosts."""
-    hosts_page = url_for("host_connections.hosts", org_id=org_id)
+@org_page(Role.ADMIN)
+def start_run(access: AccessContext, org_id: uuid.UUID):
+    """Start an analytics run on the latest statement; a typed score is refused (422)."""
+    if "total_score" in request.form:
+        raise ValidationFailed.at(
+            ["form", "total_score"],
+            "Scores are computed, not submitted: add a financial statement, then start a run.",
+        )
     try:
-        score = float(request.form.get("total_score", "").strip().replace(",", "."))
-    except ValueError:
-        score = math.nan
-    if not math.isfinite(score) or score < 0:
-        flash("The total score must be a number of 0 or more.", "error")
-        return redirect(hosts_page)
-    result = analytics.submit_score(org_id, score, actor=actor())
-    hosts_word = "host" if result.connections_updated == 1 else "hosts"
-    flash(
-        f"Your total score {score:g} is recorded and shown to "
-        f"{result.connections_updated} connected {hosts_word}.",
-        "success",
-    )
-    return redirect(hosts_page)
+        run = analytics.start_run(org_id, actor=actor())
+    except ValidationFailed as error:
+        flash(error.message, "error")
+        return redirect(url_for("analytics.analytics_page", org_id=org_id))
+    if run.status == schemas.AnalyticsRunStatus.SUCCESS:
+        flash(
+            f"The run succeeded: your score is {run.total_score:g} "
+            f"({run.model} {run.model_value:.2f}, {run.zone} zone)"
+            if run.model_value is not None and run.zone
+            else f"The run succeeded: your score is {run.total_score:g} ({run.model})",
+            "success",
+        )
+    else:
+        flash(f"The run failed: {run.error}", "error")
+    return redirect(url_for("analytics.analytics_page", org_id=org_id))

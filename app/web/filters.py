@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from flask import Flask
@@ -11,8 +12,13 @@ from app.services.audit import AuditAction, describe_changes
 
 # The score picture's scale. Scores above it still show their number; the picture is full.
 SCORE_SCALE = 100.0
-# Bands of the scale, lowest first: (upper bound, name shown, CSS modifier).
-SCORE_BANDS = ((40.0, "Low", "low"), (70.0, "Medium", "medium"), (float("inf"), "High", "high"))
+# Bands of the scale, lowest first: (highest score in it, name shown, CSS modifier). They are
+# Altman Z″'s zones (app/services/scoring.py): distress below 40, grey 40 to 70, safe above 70.
+SCORE_BANDS = (
+    (math.nextafter(40.0, 0.0), "Low", "low"),
+    (70.0, "Medium", "medium"),
+    (math.inf, "High", "high"),
+)
 
 ACTION_LABELS = {"analytics_request": "Analytics requested"}
 
@@ -23,6 +29,7 @@ def init_app(app: Flask) -> None:
         exact_time=exact_time,
         iso_time=format_timestamp,
         score_text=score_text,
+        score_basis=score_basis,
         action_label=action_label,
         audit_action=audit_action,
         audit_changes=audit_changes,
@@ -64,6 +71,27 @@ def score_text(score: float) -> str:
     return f"{score:.0f}" if float(score).is_integer() else f"{score:.1f}"
 
 
+def score_basis(change) -> str:
+    """Return what stands behind a score, e.g. "72.4 / 100 · Altman Z″ 3.05, safe zone ·
+    statements to 31 Dec 2025 · analyzed 30 Nov 2026"."""
+    parts = [f"{score_text(change.total_score)} / 100"]
+    run = change.run
+    if run is None:
+        parts.append(f"{change.model}, without an analytics run")
+        return " · ".join(parts)
+    model = run.model or change.model
+    if run.model_value is not None:
+        model += f" {run.model_value:.2f}"
+    if run.zone:
+        model += f", {run.zone} zone"
+    parts.append(model)
+    if run.statement_period_end:
+        parts.append(f"statements to {run.statement_period_end:%-d %b %Y}")
+    if run.analyzed_on:
+        parts.append(f"analyzed {run.analyzed_on:%-d %b %Y}")
+    return " · ".join(parts)
+
+
 def score_percent(score: float) -> float:
     """Return how much of the picture the score fills, 0 to 100."""
     return round(max(0.0, min(score, SCORE_SCALE)) / SCORE_SCALE * 100, 1)
@@ -71,8 +99,8 @@ def score_percent(score: float) -> float:
 
 def score_band(score: float) -> tuple[str, str]:
     """Return the band's name and CSS modifier for a score."""
-    for upper, name, modifier in SCORE_BANDS:
-        if score < upper:
+    for highest, name, modifier in SCORE_BANDS:
+        if score <= highest:
             return name, modifier
     return SCORE_BANDS[-1][1], SCORE_BANDS[-1][2]
 

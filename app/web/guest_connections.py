@@ -107,12 +107,14 @@ def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     history = audit.list_events(
         org_id, Subject.guest_connection(guest_org_id), limit=HISTORY_LENGTH
     )
+    scores = analytics.recent_scores(org_id, guest_org_id)
     return render_template(
         "guest_connections/detail.html",
         org_id=org_id,
         connection=connection,
         parent=parent,
-        chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
+        chart=score_chart(scores),
+        scores=scores,
         history=history,
         api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
     )

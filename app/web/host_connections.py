@@ -18,7 +18,7 @@ bp = Blueprint("host_connections", __name__)
 @bp.get("/orgs/<uuid:org_id>/hosts")
 @org_page()
 def hosts(access: AccessContext, org_id: uuid.UUID):
-    """List the organization's hosts, with leaving, coming back, and the analytics form."""
+    """List the organization's hosts, with leaving, coming back, and who asks for analytics."""
     try:
         offset = max(0, int(request.args.get("offset", "0")))
     except ValueError:

@@ -7,6 +7,7 @@ and ends at 100, or higher when a score is. The newest point is the current scor
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ class ChartPoint:
     score: float
     changed_at: datetime
     current: bool
+    run_id: uuid.UUID | None = None  # the analytics run that computed it
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
             score=change.total_score,
             changed_at=change.changed_at,
             current=index == len(ordered) - 1,
+            run_id=change.run_id,
         )
         for index, change in enumerate(ordered)
     ]

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import ActorKind, Role, User
 from app.services import api_clients, audit, guest_connections
 from app.services.audit import Actor, Subject
-from tests.conftest import in_days, json_line
+from tests.conftest import SAFE_SCORE, in_days, json_line
 
 # -- archive, API clients, organizations and members ----------------------------------------------
 
@@ -236,7 +236,7 @@ def test_the_whole_lifecycle_is_in_the_hosts_trail(app, api, parties):
     token = resent.json["invitation_token"]
     assert api.accept(p["guest_token"], guest, host, token).status_code == 201
     assert api.request_analytics(p["host_token"], host, guest).status_code == 201
-    assert api.submit_score(p["guest_token"], guest, 87.5).status_code == 201
+    assert api.score(p["guest_token"], guest).status_code == 201
     left = api.set_host_status(p["guest_token"], guest, host, "disconnected")
     assert left.status_code == 200
     notified = api.call(
@@ -266,7 +266,7 @@ def test_the_whole_lifecycle_is_in_the_hosts_trail(app, api, parties):
     assert changes["guest_connection.analytics_requested"] == {
         "active_action_type": [None, "analytics_request"]
     }
-    assert changes["guest_connection.score_updated"] == {"total_score": [None, 87.5]}
+    assert changes["guest_connection.score_updated"] == {"total_score": [None, SAFE_SCORE]}
     assert changes["guest_connection.disconnected"] == {"status": ["connected", "disconnected"]}
     assert token not in str(events) and invitation["invitation_token"] not in str(events)
     # The detail page's history of this guest holds the connection's part.
@@ -301,12 +301,36 @@ def test_a_new_score_records_the_previous_one_for_every_host(
     other_host = make_org("Bluewater Freight")
     make_connection(p["host"], p["guest"], score=40)
     make_connection(other_host, p["guest"])
-    assert api.submit_score(p["guest_token"], p["guest"], 55).status_code == 201
+    assert api.score(p["guest_token"], p["guest"]).status_code == 201
     assert trail(app, p["host"])[-1][0::2] == (
         "guest_connection.score_updated",
-        {"total_score": [40.0, 55]},
+        {"total_score": [40.0, SAFE_SCORE]},
     )
     assert trail(app, other_host)[-1][0::2] == (
         "guest_connection.score_updated",
-        {"total_score": [None, 55]},
+        {"total_score": [None, SAFE_SCORE]},
     )
+
+
+def test_a_run_is_in_the_guests_own_trail(app, api, parties, make_connection):
+    """Does the guest's trail show the statement and the run, started then succeeded?"""
+    p = parties
+    make_connection(p["host"], p["guest"])
+    run = api.score(p["guest_token"], p["guest"]).json
+    events = trail(app, p["guest"])
+    assert [action for action, _, _ in events][-3:] == [
+        "financial_statement.added",
+        "analytics_run.started",
+        "analytics_run.succeeded",
+    ]
+    assert events[-1][2] == {
+        "status": ["processing", "success"],
+        "total_score": [None, SAFE_SCORE],
+        "model": [None, "Altman Z″"],
+    }
+    assert events[-2][2]["statement_period_end"] == [None, "2025-12-31"]
+    about_the_run = trail(app, p["guest"], Subject.analytics_run(uuid.UUID(run["id"])))
+    assert [action for action, _, _ in about_the_run] == [
+        "analytics_run.started",
+        "analytics_run.succeeded",
+    ]

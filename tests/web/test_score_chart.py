@@ -12,7 +12,11 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 
 def change(score: float, days: float) -> schemas.ScoreChange:
     return schemas.ScoreChange(
-        total_score=score, source="analytics", changed_at=START + timedelta(days=days)
+        total_score=score,
+        source="analytics",
+        model="Altman Z″",
+        run_id=None,
+        changed_at=START + timedelta(days=days),
     )
 
 

@@ -265,12 +265,21 @@ def seed_demo() -> None:
 @click.option("--count", type=click.IntRange(1, 2_000_000), required=True)
 @reports_errors
 def seed_scale(host: str, count: int) -> None:
-    """Add COUNT generated guests to a host, for load tests."""
+    """Add COUNT generated guests to a host, for load tests; their scores are set directly
+    (bulk data: no financial statement or analytics run stands behind them)."""
     host_id = parse_id(host, "--host")
     organizations.get_organization(host_id)
     with click.progressbar(length=count, label="Adding guests", file=sys.stderr) as bar:
         demo_data.seed_scale(host_id, count, progress=bar.update)
-    click.echo(json.dumps({"host_organization_id": str(host_id), "guests_added": count}))
+    click.echo(
+        json.dumps(
+            {
+                "host_organization_id": str(host_id),
+                "guests_added": count,
+                "scores": "set directly, as bulk data: no statements or analytics runs",
+            }
+        )
+    )
 
 
 COMMANDS = (

@@ -1,7 +1,10 @@
 """Demo data for trying the product, and bulk data for load tests.
 
-The demo's connections are made by the one connect() service, then dated into the past; the
-scale data is inserted in bulk (a hundred thousand guests in seconds), bypassing the services.
+The demo's connections are made by the one connect() service, then dated into the past; each
+scored guest has yearly financial statements, each scored by an analytics run with the Altman Z″
+model, so every demo score has a basis. The scale data is inserted in bulk (a hundred thousand
+guests in seconds), bypassing the services: its scores are set directly, with no statement, run
+or history behind them.
 """
 
 from __future__ import annotations
@@ -9,16 +12,21 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import insert, text
 
+from app import schemas
 from app.extensions import db
 from app.models import (
     ActionStatus,
     ActionType,
+    AnalyticsRun,
+    AnalyticsRunStatus,
     ConnectionAction,
     ConnectionStatus,
+    FinancialStatement,
     GuestConnection,
     Membership,
     Organization,
@@ -28,7 +36,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import guest_connections
+from app.services import guest_connections, scoring
 from app.services.audit import Actor
 
 # Fixed ids (derived from names), so that seeding twice finds what the first run made.
@@ -76,6 +84,7 @@ def seed_demo() -> dict:
     now = utcnow()
     groups = [_organization(name, f"group@{name.split()[0].lower()}.example") for name in GROUPS]
     summary: dict = {"hosts": [], "groups": [{"id": str(g.id), "name": g.name} for g in groups]}
+    guest_ids: list[uuid.UUID] = []
     for host_index, (host_name, host_email, admin_email, admin_name) in enumerate(HOSTS):
         host = _organization(host_name, host_email)
         _member(host.id, admin_email, admin_name, Role.OWNER)
@@ -91,6 +100,7 @@ def seed_demo() -> dict:
             )
             db.session.flush()
             _connection(host.id, guest.id, guest_index, host_email, groups, rng, now)
+            guest_ids.append(guest.id)
         summary["hosts"].append(
             {
                 "id": str(host.id),
@@ -99,6 +109,8 @@ def seed_demo() -> dict:
                 "guests": guest_count,
             }
         )
+    for guest_id in dict.fromkeys(guest_ids):  # once each, in order
+        _analytics(guest_id, now)
     db.session.commit()
     summary["users"] = [admin for _, _, admin, _ in HOSTS]
     return summary
@@ -114,7 +126,7 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
     if exists is not None:
         return
     created = now - timedelta(days=rng.randint(20, 400), minutes=rng.randint(0, 1440))
-    scored = index % 5 != 3
+    rng.randint(1, 19)  # was the score's date: drawn still, so the other values stay the same
     archived = index % 9 == 8
     requested = index % 6 == 1
     connection = guest_connections.connect(
@@ -128,9 +140,8 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
         actor=Actor.cli(),
         commit=False,
     )
-    # Dated into the past, as if the demo had been in use for a while.
-    connection.total_score = round(rng.uniform(18, 97), 1) if scored else None
-    connection.score_updated_at = now - timedelta(days=rng.randint(1, 19)) if scored else None
+    # Dated into the past, as if the demo had been in use for a while. Scores come from the
+    # guests' analytics runs (_analytics), once every connection exists.
     connection.archived_at = now - timedelta(days=rng.randint(1, 10)) if archived else None
     connection.active_action_type = ActionType.ANALYTICS_REQUEST if requested else None
     connection.active_action_updated_at = (
@@ -138,10 +149,7 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
     )
     connection.created_at = created
     connection.updated_at = created + timedelta(days=rng.randint(0, 19))
-    db.session.flush()  # the history and the action refer to the connection
-    if connection.total_score is not None:
-        # Its own generator, so that the demo's other values stay what they were.
-        _score_history(connection, random.Random(str(guest_id)))  # noqa: S311
+    db.session.flush()  # the action refers to the connection
     if requested:
         db.session.add(
             ConnectionAction(
@@ -155,31 +163,90 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
         )
 
 
-def _score_history(connection: GuestConnection, rng: random.Random) -> None:
-    """Add a few earlier scores leading to the connection's current one, for the chart."""
-    current, changed = connection.total_score, connection.score_updated_at
-    points = rng.randint(2, 6)
-    span = (changed - connection.created_at) / points
-    for step in range(points, 0, -1):
-        earlier = max(0.0, min(100.0, current + rng.uniform(-15, 15)))
-        db.session.add(
-            ScoreChange(
-                host_organization_id=connection.host_organization_id,
-                guest_organization_id=connection.guest_organization_id,
-                total_score=round(earlier, 1),
-                source=ScoreSource.ANALYTICS,
-                changed_at=changed - span * step,
-            )
-        )
-    db.session.add(
-        ScoreChange(
-            host_organization_id=connection.host_organization_id,
-            guest_organization_id=connection.guest_organization_id,
-            total_score=current,
-            source=ScoreSource.ANALYTICS,
-            changed_at=changed,
-        )
+def _analytics(guest_id: uuid.UUID, now: datetime) -> None:
+    """Give a guest yearly financial statements, each scored by a successful analytics run,
+    so that every demo score has a basis; its connections take the latest score."""
+    exists = db.session.scalar(
+        db.select(FinancialStatement.id).where(FinancialStatement.organization_id == guest_id)
     )
+    if exists is not None:
+        return
+    rng = random.Random(str(guest_id))  # noqa: S311 - its own, so other demo values stay put
+    if rng.random() < 0.2:
+        return  # some guests have not run analytics yet
+    connections = db.session.scalars(
+        db.select(GuestConnection).where(GuestConnection.guest_organization_id == guest_id)
+    ).all()
+    years = rng.randint(2, 5)
+    start = min(connection.created_at for connection in connections) + timedelta(days=1)
+    last = now - timedelta(days=rng.randint(1, 19), minutes=rng.randint(0, 1440))
+    health = rng.uniform(-0.2, 1.2)  # how strong the firm is, drifting a little each year
+    for year in range(years):
+        health += rng.uniform(-0.25, 0.25)
+        figures = _statement_figures(rng, health)
+        statement = FinancialStatement(
+            id=uuid.uuid5(guest_id, f"statement {year}"),
+            organization_id=guest_id,
+            period_end=date(now.year - years + year, 12, 31),
+            currency="EUR",
+            created_at=start + (last - start) * year / years,
+            **figures,
+        )
+        db.session.add(statement)
+        db.session.flush()
+        ran_at = start + (last - start) * (year + 1) / years if year < years - 1 else last
+        score = scoring.altman_z_double_prime(schemas.FinancialStatement.model_validate(statement))
+        run = AnalyticsRun(
+            id=uuid.uuid5(guest_id, f"run {year}"),
+            organization_id=guest_id,
+            status=AnalyticsRunStatus.SUCCESS,
+            statement_id=statement.id,
+            statement_period_end=statement.period_end,
+            model=score.model,
+            model_value=score.model_value,
+            zone=score.zone,
+            total_score=score.total_score,
+            created_at=ran_at - timedelta(seconds=3),
+            processing_at=ran_at - timedelta(seconds=2),
+            updated_at=ran_at,
+            analyzed_on=ran_at,
+        )
+        db.session.add(run)
+        db.session.flush()
+        for connection in connections:
+            if connection.created_at > ran_at:
+                continue
+            db.session.add(
+                ScoreChange(
+                    host_organization_id=connection.host_organization_id,
+                    guest_organization_id=guest_id,
+                    total_score=score.total_score,
+                    source=ScoreSource.ANALYTICS,
+                    run_id=run.id,
+                    model=score.model,
+                    changed_at=ran_at,
+                )
+            )
+            connection.total_score = score.total_score
+            connection.score_updated_at = ran_at
+
+
+def _statement_figures(rng: random.Random, health: float) -> dict[str, Decimal]:
+    """Return a plausible balance sheet and EBIT; the stronger the health, the higher Z″."""
+    assets = rng.uniform(0.5e6, 40e6)
+    liabilities = assets * max(0.2, min(1.4, 0.75 - 0.35 * health + rng.uniform(-0.1, 0.1)))
+    current_assets = assets * rng.uniform(0.25, 0.6)
+    current_liabilities = min(liabilities, assets * max(0.05, 0.45 - 0.2 * health))
+    figures = {
+        "total_assets": assets,
+        "total_liabilities": liabilities,
+        "current_assets": current_assets,
+        "current_liabilities": current_liabilities,
+        "retained_earnings": assets * (0.05 + 0.25 * health + rng.uniform(-0.05, 0.05)),
+        "ebit": assets * (0.02 + 0.08 * health + rng.uniform(-0.02, 0.02)),
+        "equity": assets - liabilities,
+    }
+    return {name: Decimal(f"{value:.2f}") for name, value in figures.items()}
 
 
 def seed_scale(

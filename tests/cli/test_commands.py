@@ -11,8 +11,10 @@ from app.extensions import db
 from app.models import (
     ActionStatus,
     ActorKind,
+    AnalyticsRun,
     ApiClient,
     ConnectionAction,
+    FinancialStatement,
     GuestConnection,
     GuestInvitation,
     Membership,
@@ -199,11 +201,41 @@ def test_seed_demo_data_has_the_variety_a_demo_needs(cli, app):
     assert any(row.parent_organization_id is not None for row in rows)
 
 
+def test_every_demo_score_has_a_statement_and_a_run_behind_it(cli, app):
+    """Is each demo score the latest successful run's, scoring one of the guest's statements?"""
+    cli("seed-demo")
+    with app.app_context():
+        scored = db.session.scalars(
+            db.select(GuestConnection).where(GuestConnection.total_score.is_not(None))
+        ).all()
+        assert scored
+        for connection in scored:
+            latest = db.session.scalar(
+                db.select(ScoreChange)
+                .where(
+                    ScoreChange.host_organization_id == connection.host_organization_id,
+                    ScoreChange.guest_organization_id == connection.guest_organization_id,
+                )
+                .order_by(ScoreChange.changed_at.desc())
+                .limit(1)
+            )
+            run = db.session.get(AnalyticsRun, latest.run_id)
+            statement = db.session.get(FinancialStatement, run.statement_id)
+            assert run.status == "success" and run.model == "Altman Z″"
+            assert run.total_score == latest.total_score == connection.total_score
+            assert statement.organization_id == connection.guest_organization_id
+            assert run.analyzed_on == connection.score_updated_at
+
+
 def test_seed_scale_adds_guests_and_reports_progress(cli, make_org, row_counts):
     host = make_org("Host")
     result = cli("seed-scale", "--host", str(host), "--count", "12")
     assert result.exit_code == 0, result.output
-    assert json_line(result.stdout) == {"host_organization_id": str(host), "guests_added": 12}
+    assert json_line(result.stdout) == {
+        "host_organization_id": str(host),
+        "guests_added": 12,
+        "scores": "set directly, as bulk data: no statements or analytics runs",
+    }
     assert "Adding guests" in result.stderr
     assert row_counts()["guest_connections"] == 12
 

@@ -1,11 +1,15 @@
 """The database: pooled connections after a server restart, transactions, and the migrations."""
 
+import uuid
+from datetime import UTC, datetime
+
 import flask_migrate
 import pytest
 from sqlalchemy import inspect, text
 
 from app import create_app
 from app.extensions import db
+from app.models import ScoreChange, ScoreSource
 from tests import conftest
 
 
@@ -71,3 +75,86 @@ def test_migration_0002_goes_down_and_up_again(tmp_path):
             "guest_organization_id",
         ]
         db.engine.dispose()
+
+
+def test_migration_0005_keeps_todays_scores_as_manual_history(tmp_path):
+    """Do the scores typed before runs stay in the history, marked as such, and go down again?"""
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'scores.db'}",
+            "SECRET_KEY": conftest.TEST_SECRET,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    host, with_history, without_history, unscored = (uuid.uuid4() for _ in range(4))
+    then = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    at = "2026-05-01 12:00:00.000000"  # as SQLite keeps it
+    with app.app_context():
+        flask_migrate.upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            for org, name in (
+                (host, "Host"),
+                (with_history, "Typed"),
+                (without_history, "Imported"),
+                (unscored, "New"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO organizations (id, name, created_at, updated_at)"
+                        " VALUES (:id, :name, :at, :at)"
+                    ),
+                    {"id": org.hex, "name": name, "at": at},
+                )
+            for guest, score in ((with_history, 87.5), (without_history, 1000.0), (unscored, None)):
+                connection.execute(
+                    text(
+                        "INSERT INTO guest_connections (id, host_organization_id,"
+                        " guest_organization_id, status, owner_email, archived, total_score,"
+                        " score_updated_at, created_at, updated_at) VALUES (:id, :host, :guest,"
+                        " 'connected', 'o@host.example', 0, :score, :scored_at, :at, :at)"
+                    ),
+                    {
+                        "id": uuid.uuid4().hex,
+                        "host": host.hex,
+                        "guest": guest.hex,
+                        "score": score,
+                        "scored_at": at if score is not None else None,
+                        "at": at,
+                    },
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO score_changes (id, host_organization_id, guest_organization_id,"
+                    " total_score, source, changed_at) VALUES (:id, :host, :guest, 87.5,"
+                    " 'analytics', :at)"
+                ),
+                {"id": uuid.uuid4().hex, "host": host.hex, "guest": with_history.hex, "at": at},
+            )
+
+        flask_migrate.upgrade()
+        history = db.session.execute(
+            db.select(
+                ScoreChange.guest_organization_id,
+                ScoreChange.total_score,
+                ScoreChange.source,
+                ScoreChange.model,
+                ScoreChange.run_id,
+                ScoreChange.changed_at,
+            )
+        ).all()
+        db.session.remove()
+        flask_migrate.downgrade(revision="0003")
+        assert "analytics_runs" not in inspect(db.engine).get_table_names()
+        flask_migrate.upgrade()
+        kept = db.session.scalar(db.select(db.func.count()).select_from(ScoreChange))
+        db.session.remove()
+        db.engine.dispose()
+
+    assert sorted(history) == sorted(
+        [
+            (with_history, 87.5, ScoreSource.ANALYTICS, "manual (before runs)", None, then),
+            (without_history, 1000.0, ScoreSource.CLI, "manual (before runs)", None, then),
+        ]
+    )
+    assert kept == 2  # rebuilding guest_connections on SQLite deleted none of its children

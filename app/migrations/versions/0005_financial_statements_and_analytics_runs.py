@@ -11,6 +11,7 @@ Create Date: 2026-11-30 16:00:00
 """
 
 import uuid
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
@@ -27,6 +28,33 @@ BEFORE_RUNS = "manual (before runs)"
 def money() -> sa.types.TypeEngine:
     # NUMERIC(18, 2); text on SQLite, which has no exact decimal type (see app.models.types.Money).
     return sa.Numeric(18, 2).with_variant(sa.String(24), "sqlite")
+
+
+# Rows that refer to a guest connection, ON DELETE CASCADE.
+CONNECTION_CHILDREN = ("connection_actions", "score_changes")
+
+
+@contextmanager
+def children_kept(table: str, children: tuple[str, ...]):
+    """Keep the rows of child tables while batch mode rebuilds their parent table.
+
+    On SQLite, batch mode copies the table and drops the old one; with foreign keys on (the
+    app turns them on for every connection), that drop deletes the children through their
+    ON DELETE CASCADE. PostgreSQL alters in place, so nothing is needed there.
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    kept = {}
+    for child in children:
+        reflected = sa.Table(child, sa.MetaData(), autoload_with=bind)
+        kept[reflected] = [dict(row) for row in bind.execute(sa.select(reflected)).mappings()]
+    yield
+    for reflected, rows in kept.items():
+        bind.execute(reflected.delete())  # none should be left; never twice
+        if rows:
+            bind.execute(reflected.insert(), rows)
 
 
 def upgrade():
@@ -195,7 +223,8 @@ def upgrade():
 
     # A host with no e-mail may invite (the original's body has no owner e-mail).
     for table in ("guest_invitations", "guest_connections"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        children = CONNECTION_CHILDREN if table == "guest_connections" else ()
+        with children_kept(table, children), op.batch_alter_table(table) as batch_op:
             batch_op.alter_column("owner_email", existing_type=sa.String(length=100), nullable=True)
 
 
@@ -208,7 +237,8 @@ def downgrade():
             "(SELECT email FROM organizations WHERE organizations.id = "
             f"{table}.host_organization_id), 'unknown@invalid') WHERE owner_email IS NULL"
         )
-        with op.batch_alter_table(table, schema=None) as batch_op:
+        children = CONNECTION_CHILDREN if table == "guest_connections" else ()
+        with children_kept(table, children), op.batch_alter_table(table) as batch_op:
             batch_op.alter_column(
                 "owner_email", existing_type=sa.String(length=100), nullable=False
             )

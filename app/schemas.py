@@ -125,10 +125,13 @@ class GuestConnection(Schema):
     status: ConnectionStatus = Field(description="Current status of the guest connection.")
     guest_name: str = Field(min_length=1, max_length=300, description="The guest's name.")
     guest_email: str | None = Field(description="The guest organization's e-mail.")
-    owner_email: str = Field(
+    owner_email: str | None = Field(
         min_length=1,
         max_length=100,
-        description="E-mail of the host-side person responsible for this guest.",
+        description=(
+            "E-mail of the host-side person responsible for this guest; null when the host "
+            "invited with no owner e-mail and has no e-mail of its own."
+        ),
         examples=["owner@host.com"],
     )
     archived: bool
@@ -235,10 +238,10 @@ class HostConnection(Schema):
     guest_organization_id: uuid.UUID = Field(description="The guest (the target of the call).")
     host_name: str = Field(min_length=1, max_length=300, description="The host's name.")
     host_email: str | None = Field(description="The host organization's e-mail.")
-    owner_email: str = Field(
+    owner_email: str | None = Field(
         min_length=1,
         max_length=100,
-        description="E-mail of the host-side person responsible for this guest.",
+        description="E-mail of the host-side person responsible for this guest, if any.",
     )
     status: ConnectionStatus = Field(description="Current status of the connection.")
     archived: bool = Field(description="Whether the host archived this connection.")
@@ -324,8 +327,10 @@ class GuestInvitation(Schema):
     id: uuid.UUID
     host_organization_id: uuid.UUID = Field(description="The organization that sent it.")
     email: str = Field(min_length=3, max_length=100, examples=["guest@example.com"])
-    owner_email: str = Field(
-        min_length=1, max_length=100, description="(ours) The host-side person responsible."
+    owner_email: str | None = Field(
+        min_length=1,
+        max_length=100,
+        description="(ours) The host-side person responsible; null when nobody was named.",
     )
     first_invitation_sent_at: Timestamp
     last_invitation_sent_at: Timestamp = Field(description="When it was last (re)sent.")
@@ -379,7 +384,7 @@ class GuestInvitationCreate(Schema):
         max_length=100,
         description=(
             "(ours) The host-side person responsible for this guest, recorded on the connection; "
-            "default: the host organization's e-mail."
+            "default: the host organization's e-mail, else none (null)."
         ),
     )
 

@@ -200,9 +200,9 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
 
 # Columns that are never empty: no NULLS LAST for them, so that PostgreSQL can read an index
 # backwards for the descending order (it does not take DESC NULLS LAST for plain DESC).
+# owner_email may be empty since migration 0005, which adds its DESC NULLS LAST index.
 _NEVER_EMPTY = {
     schemas.GuestConnectionOrder.GUEST_NAME,
-    schemas.GuestConnectionOrder.OWNER_EMAIL,
     schemas.GuestConnectionOrder.CREATED_AT,
     schemas.GuestConnectionOrder.UPDATED_AT,
 }
@@ -339,7 +339,7 @@ def _connection_for_update(
 def connect(
     host_id: uuid.UUID,
     guest_id: uuid.UUID,
-    owner_email: str,
+    owner_email: str | None,
     *,
     status: ConnectionStatus = ConnectionStatus.CONNECTED,
     total_score: float | None = None,
@@ -363,7 +363,8 @@ def connect(
         raise ValidationFailed.at(["guest"], "An organization cannot be its own guest.")
     if total_score is not None and not (total_score >= 0 and math.isfinite(total_score)):
         raise ValidationFailed.at(["score"], "The score must be a number of 0 or more.")
-    owner_email = checked_email(owner_email, "owner_email")
+    if owner_email is not None:
+        owner_email = checked_email(owner_email, "owner_email")
     now = utcnow()
     connection = lock_connection(host_id, guest_id)
     if connection is None:
@@ -389,7 +390,7 @@ def connect(
 def _new_connection(
     host_id: uuid.UUID,
     guest_id: uuid.UUID,
-    owner_email: str,
+    owner_email: str | None,
     status: ConnectionStatus,
     total_score: float | None,
     parent_id: uuid.UUID | None,
@@ -517,7 +518,7 @@ def notify_disconnection(
         body=(
             f"{host.name} noticed that {guest.name} disconnected from it. "
             f"If this was a mistake, reconnect from your list of hosts; "
-            f"for questions, write to {connection.owner_email}."
+            f"for questions, write to {connection.owner_email or host.email or host.name}."
         ),
         host_organization_id=host_id,
         guest_organization_id=guest_id,

@@ -223,13 +223,10 @@ def create_invitation(
     host = get_organization(host_id)
     email = _checked_body_email(data.email, "email")
     expiry = _checked_expiry(data.expired_at, now)
+    # The original's body has no owner: a host with no e-mail of its own records none.
     owner_email = data.owner_email or host.email
-    if owner_email is None:
-        raise ValidationFailed.at(
-            ["body", "owner_email"],
-            "Give owner_email: the host organization has no e-mail to use instead.",
-        )
-    owner_email = _checked_body_email(owner_email, "owner_email")
+    if owner_email is not None:
+        owner_email = _checked_body_email(owner_email, "owner_email")
     if data.parent_organization_id is not None:
         parent_exists = db.session.get(Organization, data.parent_organization_id) is not None
         if not parent_exists or data.parent_organization_id == host_id:

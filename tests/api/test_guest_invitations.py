@@ -92,13 +92,44 @@ def test_owner_email_can_be_given(api, make_org, token_for):
     host = make_org("No Mail Host")
     token = token_for(host)
 
-    missing = api.invite(token, host)
     given = api.invite(token, host, owner_email="Sales@Host.example")
 
-    assert missing.status_code == 422
-    assert missing.json["detail"][0]["loc"] == ["body", "owner_email"]
     assert given.status_code == 201
     assert given.json["owner_email"] == "sales@host.example"
+
+
+def test_a_host_with_no_e_mail_invites_with_the_originals_body(api, make_org, token_for):
+    """Does the original's body (email, expired_at, parent) work for a host with no e-mail,
+    making a connection whose owner_email is null?"""
+    host, group = make_org("No Mail Host"), make_org("Helios Holdings")
+    guest = make_org("Alder Foods")
+    token, guest_token = token_for(host), token_for(guest)
+
+    invited = api.call(
+        "POST",
+        "/v1/guest-invitations",
+        token=token,
+        requester=host,
+        json={
+            "email": "finance@alder.example",
+            "expired_at": in_days(7),
+            "parent_organization_id": str(group),
+        },
+    )
+    assert invited.status_code == 201, invited.json
+    assert invited.json["owner_email"] is None
+    accepted = api.accept(guest_token, guest, host, invited.json["invitation_token"])
+    assert accepted.status_code == 201, accepted.json
+    assert accepted.json["owner_email"] is None
+    connection = api.get(f"/v1/guest-connections/{guest}", token=token, requester=host).json
+    assert (connection["owner_email"], connection["parent_organization_name"]) == (
+        None,
+        "Helios Holdings",
+    )
+    listed = api.get(
+        "/v1/guest-connections?order_by=owner_email&order_dir=desc", token=token, requester=host
+    )
+    assert [item["owner_email"] for item in listed.json["items"]] == [None]
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,20 @@ def test_detail_shows_the_connection(northwind, make_org, make_connection):
     assert f"Requester-Organization-ID: {host}" in page
     assert f"http://localhost/v1/guest-connections/{guest}" in page
     assert "Not archived" in page
+    assert "87.5 / 100 · manual (command line), without an analytics run" in page
+
+
+def test_a_connection_with_no_owner_shows_so(northwind, make_org, make_connection):
+    """Do the pages handle a connection whose host named no owner (owner_email null)?"""
+    client, host, _ = northwind
+    guest = make_org("Zephyr Trading")
+    make_connection(host, guest, owner_email=None)
+
+    dashboard = text(client.get(f"/orgs/{host}/guest-connections?search_text=zephyr"))
+    detail = text(client.get(f"/orgs/{host}/guest-connections/{guest}"))
+
+    assert "Zephyr Trading" in dashboard and "mailto:None" not in dashboard
+    assert "Nobody named" in detail and "mailto:None" not in detail
 
 
 def test_detail_without_score_or_parent(northwind):

@@ -226,9 +226,16 @@ def upgrade():
         children = CONNECTION_CHILDREN if table == "guest_connections" else ()
         with children_kept(table, children), op.batch_alter_table(table) as batch_op:
             batch_op.alter_column("owner_email", existing_type=sa.String(length=100), nullable=True)
+    if bind.dialect.name == "postgresql":
+        # An empty owner now sorts last both ways, like the other columns that may be empty.
+        op.execute(
+            "CREATE INDEX ix_guest_connections_host_owner_desc ON guest_connections "
+            "(host_organization_id, owner_email DESC NULLS LAST, guest_organization_id DESC)"
+        )
 
 
 def downgrade():
+    op.execute("DROP INDEX IF EXISTS ix_guest_connections_host_owner_desc")
     # An owner e-mail is needed again: a missing one becomes the host organization's e-mail,
     # or a placeholder when it has none.
     for table in ("guest_invitations", "guest_connections"):

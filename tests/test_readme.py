@@ -54,10 +54,15 @@ def test_the_walkthrough_runs_as_written(app, live_server):
     )
     assert result.returncode == 0, result.stderr
     answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-    token, connection, *failures = answers
+    token, statement, run, connection, runs, *failures = answers
     assert token["token_type"] == "Bearer"
+    assert (statement["period_end"], statement["total_assets"]) == ("2025-12-31", "1000000.00")
+    assert (run["status"], run["model"], run["zone"]) == ("success", "Altman Z″", "safe")
+    assert run["total_score"] == 87.48
     assert connection["guest_name"] == "Alder Foods"
     assert connection["parent_organization_name"] == "Helios Holdings"
+    assert connection["total_score"] == run["total_score"]  # the score seen by the host
+    assert runs == {"items": [run], "total_items": 1}  # the host reads the run behind it
     assert [f["detail"][0]["code"] for f in failures] == [
         "not_authenticated",
         "invalid_token",

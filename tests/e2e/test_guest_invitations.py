@@ -1,4 +1,4 @@
-"""Guest invitations in a real browser, as two people: invite, accept, ask, answer, see."""
+"""Guest invitations in a real browser, as two people: invite, accept, ask, run, see."""
 
 from __future__ import annotations
 
@@ -31,13 +31,14 @@ def guest_page(browser):
         yield page
 
 
-def test_invite_accept_request_submit_and_see_the_score(
+def test_invite_accept_request_run_and_see_the_score(
     page, guest_page, live_server, people, artifacts
 ):
     host, guest = people
     dashboard = f"{live_server}/orgs/{host}/guest-connections"
     detail = f"{dashboard}/{guest}"
     hosts = f"{live_server}/orgs/{guest}/hosts"
+    analytics = f"{live_server}/orgs/{guest}/analytics"
 
     # The host invites from the dashboard and copies the link shown once.
     page.goto(dashboard)
@@ -67,20 +68,39 @@ def test_invite_accept_request_submit_and_see_the_score(
     page.wait_for_url(detail)
     assert page.get_by_text("Analytics requested: the guest sees the request").is_visible()
 
-    # The guest sees the request and submits its score.
+    # The guest sees the request, adds a statement and starts a run.
     guest_page.goto(hosts)
     assert guest_page.get_by_text("Northwind Supplies asks you to run analytics.").is_visible()
-    guest_page.get_by_label("Total score").fill("87.5")
-    guest_page.get_by_role("button", name="Submit the score").click()
-    guest_page.wait_for_url(hosts)
-    assert guest_page.get_by_text("Your total score 87.5 is recorded").is_visible()
-    guest_page.screenshot(path=artifacts / "lifecycle-hosts.png", full_page=True)
+    guest_page.get_by_role("link", name="Add a statement and start a run").click()
+    guest_page.wait_for_url(analytics)
+    figures = {
+        "Period end": "2025-12-31",
+        "Total assets": "1000",
+        "Total liabilities": "500",
+        "Current assets": "400",
+        "Current liabilities": "200",
+        "Retained earnings": "300",
+        "EBIT": "150",
+        "Equity (book value)": "500",
+    }
+    for label, value in figures.items():
+        guest_page.get_by_label(label, exact=True).fill(value)
+    guest_page.get_by_role("button", name="Add the statement").click()
+    guest_page.wait_for_url(analytics)
+    assert guest_page.get_by_text("The statement to 31 Dec 2025 is recorded").is_visible()
+    guest_page.get_by_role("button", name="Start a run").click()
+    guest_page.wait_for_url(analytics)
+    assert guest_page.get_by_text("The run succeeded: your score is 87.48").is_visible()
+    guest_page.screenshot(path=artifacts / "lifecycle-analytics.png", full_page=True)
 
     # The host sees the score, its history, and can ask again.
     page.goto(detail)
     assert page.get_by_role("img", name=re.compile(r"Score 87\.5 of 100")).is_visible()
     assert page.get_by_role("img", name="Total score over time").is_visible()
     assert page.locator(".score-chart__now").inner_text() == "87.5"
+    assert page.get_by_text(
+        re.compile(r"Altman Z″ 4\.35, safe zone · statements to 31 Dec 2025")
+    ).is_visible()
     assert page.get_by_role("button", name="Request analytics").is_visible()
     page.screenshot(path=artifacts / "lifecycle-detail.png", full_page=True)
 

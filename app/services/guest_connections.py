@@ -361,8 +361,8 @@ def connect(
             get_organization(organization_id)
     if host_id == guest_id:
         raise ValidationFailed.at(["guest"], "An organization cannot be its own guest.")
-    if total_score is not None and not (total_score >= 0 and math.isfinite(total_score)):
-        raise ValidationFailed.at(["score"], "The score must be a number of 0 or more.")
+    if total_score is not None and not (math.isfinite(total_score) and 0 <= total_score <= 100):
+        raise ValidationFailed.at(["score"], "The score must be a number from 0 to 100.")
     if owner_email is not None:
         owner_email = checked_email(owner_email, "owner_email")
     now = utcnow()

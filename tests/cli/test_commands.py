@@ -129,6 +129,7 @@ def bad_inputs(host: uuid.UUID, guest: uuid.UUID) -> dict[str, list[str]]:
                            "--owner-email", "o@h.example"],
         "own guest": [*connect[:5], str(host), "--owner-email", "o@h.example"],
         "negative score": [*connect, "o@h.example", "--score", "-1"],
+        "score above 100": [*connect, "o@h.example", "--score", "100.5"],
         "non-numeric score": [*connect, "o@h.example", "--score", "high"],
         "infinite score": [*connect, "o@h.example", "--score", "inf"],
         "NaN score": [*connect, "o@h.example", "--score", "nan"],

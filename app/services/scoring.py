@@ -120,6 +120,11 @@ def checked(result: object, name: str) -> Score:
         raise ScoringError(f"The scorer {name!r} returned a score that is not a number.")
     if not 0 <= score <= 100:
         raise ScoringError(f"The scorer {name!r} returned {score}, outside 0 to 100.")
+    value = result.model_value
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ScoringError(f"The scorer {name!r} returned a model value that is not a number.")
+    if value is not None and not math.isfinite(value):
+        raise ScoringError(f"The scorer {name!r} returned a model value that is not finite.")
     if not result.model or len(result.model) > 100:
         raise ScoringError(f"The scorer {name!r} returned no model name (1-100 characters).")
     if result.zone is not None and len(result.zone) > 32:

@@ -251,6 +251,10 @@ def out_of_range_scorer(statement):
     return Score(total_score=250.0, model="Too generous")
 
 
+def infinite_scorer(statement):
+    return Score(total_score=50.0, model="Unbounded", model_value=float("inf"))
+
+
 def custom_scorer(statement):
     return Score(total_score=12.5, model="House model v2", model_value=None, zone="watch")
 
@@ -274,6 +278,7 @@ def scorer(app):
         ("refusing_scorer", "This model does not score banks."),
         ("out_of_range_scorer", "returned 250.0, outside 0 to 100"),
         ("no_such_scorer", "cannot be loaded"),
+        ("infinite_scorer", "returned a model value that is not finite"),
     ],
 )
 def test_a_failing_scorer_fails_the_run_and_keeps_the_scores(

@@ -55,5 +55,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_bp)
     csrf.exempt(api.bp)
     web.init_app(app)
+    http.sessions_for_pages_only(app)
     cli.register_commands(app)
     return app

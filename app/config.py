@@ -38,6 +38,7 @@ INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
     "MAX_CONTENT_LENGTH",
     "SIGNING_KEY_CACHE_SECONDS",
+    "CLIENT_REVOCATION_CACHE_SECONDS",
     "TRUSTED_PROXIES",
     "SMTP_PORT",
     "DATABASE_PING_IDLE_SECONDS",
@@ -62,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     # How long a process trusts its cached signing keys before reading them again: after
     # `flask keys rotate`, every app server signs with the new key within this time.
     "SIGNING_KEY_CACHE_SECONDS": 60,
+    # How long a process trusts that an API client it saw active still is: a revocation
+    # stops the client's tokens at once on the server that made it, on every other within this.
+    "CLIENT_REVOCATION_CACHE_SECONDS": 5,
     # Rate limits per client IP, in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI
     # (memory:// counts per process; redis://host:6379/0 shares the counts between servers).
     "TOKEN_RATE_LIMIT": "30 per minute",

@@ -15,7 +15,7 @@ from app.api import health, oauth
 from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
-from app.extensions import csrf, db, limiter, migrate
+from app.extensions import csrf, db, limit_in_decorated_views_only, limiter, migrate
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,9 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
-    # Every limit of ours is on a view, whose decorator checks it. The limiter's app-wide check
-    # only looks for default limits, which we have none of, at a fifth of a simple request.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    limit_in_decorated_views_only(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind proxies, the client's IP (rate limits) and scheme (HTTPS: secure cookies,
         # HSTS, external URLs) come from the X-Forwarded-For and -Proto headers they set.

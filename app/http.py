@@ -113,9 +113,12 @@ def refuse_oversized_body() -> None:
 
 def refuse_nul_characters() -> None:
     """Refuse NUL in the path, query or form: never valid text, and PostgreSQL cannot hold it."""
-    # JSON bodies are checked field by field by the schemas (app.schemas.refuse_nul).
-    sources = [("path", (request.view_args or {}).items()), ("query", request.args.items(True))]
-    if request.mimetype in FORM_TYPES:
+    # JSON bodies are checked field by field by the schemas (app.schemas.refuse_nul). Only
+    # what the request has is parsed: most API calls have neither a query nor a form.
+    sources = [("path", (request.view_args or {}).items())]
+    if request.query_string:
+        sources.append(("query", request.args.items(True)))
+    if request.content_type and request.mimetype in FORM_TYPES:
         sources.append(("body", request.form.items(True)))
     problems = [
         ValidationFailed.problem(

@@ -46,8 +46,10 @@ def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnEleme
     if search is None:
         return None
     phrase = '"' + text.replace('"', '""') + '"'  # a phrase: every character literal
-    matches = select(literal_column("id")).select_from(table(search)).where(
-        literal_column(search).match(f"{clause.key} : {phrase}")
+    matches = (
+        select(literal_column("id"))
+        .select_from(table(search))
+        .where(literal_column(search).match(f"{clause.key} : {phrase}"))
     )
     return source.c.id.in_(matches)
 

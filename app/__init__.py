@@ -15,7 +15,7 @@ from app.api import health, oauth
 from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
-from app.extensions import csrf, db, limiter, migrate
+from app.extensions import csrf, db, limit_in_decorated_views_only, limiter, migrate
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -36,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    limit_in_decorated_views_only(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind proxies, the client's IP (rate limits) and scheme (HTTPS: secure cookies,
         # HSTS, external URLs) come from the X-Forwarded-For and -Proto headers they set.
@@ -52,5 +53,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(docs_bp)
     csrf.exempt(api.bp)
     web.init_app(app)
+    http.sessions_for_pages_only(app)
     cli.register_commands(app)
     return app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -52,6 +53,24 @@ limiter = Limiter(
 # as "30 per minute"), counted per client IP in RATELIMIT_STORAGE_URI: memory by default, Redis
 # (redis://host:6379/0) when several app servers must share the counts. Apply one to a view by
 # decorating it, below its route decorator.
+
+
+def limit_in_decorated_views_only(app: Flask) -> None:
+    """Remove the hooks the limiter adds to every request; the decorated views keep theirs.
+
+    Every limit of ours is on a view, whose decorator checks it. The app-wide hooks look for
+    default limits (we have none), add headers (disabled: Retry-After comes from our 429
+    handler) and reset per-request state (which dies with the request): about a sixth of a
+    simple API read, for nothing.
+    """
+
+    def is_limiters(hook: Callable) -> bool:
+        if isinstance(hook, functools.partial):
+            return hook.args[:1] == (limiter,)
+        return getattr(hook, "__self__", None) is limiter
+
+    for hooks in (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs):
+        hooks[None] = [hook for hook in hooks.get(None, []) if not is_limiters(hook)]
 
 
 def _setting(name: str) -> Callable[[], str]:

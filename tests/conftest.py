@@ -100,6 +100,7 @@ def _empty_database(request) -> Iterator[None]:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
     app.extensions.pop("signing_key_cache", None)
+    app.extensions.pop("active_api_clients", None)
     limiter.reset()
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from app import create_app
+from app.config import ConfigError
 from app.extensions import db
 from app.models import ScoreChange, ScoreSource
 from tests import conftest
@@ -158,3 +159,23 @@ def test_migration_0005_keeps_todays_scores_as_manual_history(tmp_path):
         ]
     )
     assert kept == 2  # rebuilding guest_connections on SQLite deleted none of its children
+
+
+@pytest.mark.postgres_only
+def test_postgres_connections_carry_the_planner_settings(app):
+    """Does every PostgreSQL connection plan for cheap random reads and no parallel workers?"""
+    with app.app_context():
+        assert db.session.execute(text("SHOW random_page_cost")).scalar() == "1.1"
+        assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+
+
+@pytest.mark.parametrize("settings", ["random_page_cost", "work_mem=8MB; DROP", "-c x=1"])
+def test_malformed_postgres_settings_stop_the_start(tmp_path, settings):
+    """Is a malformed POSTGRES_SETTINGS refused at start, with the setting's name?"""
+    config = conftest.test_config(
+        tmp_path,
+        DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        POSTGRES_SETTINGS=settings,
+    )
+    with pytest.raises(ConfigError, match="POSTGRES_SETTINGS"):
+        create_app(config)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import Row, bindparam
+
 from app.access import Principal
 from app.extensions import db
 from app.models import ActorKind, ApiClient, AuditEvent, User, utcnow
@@ -161,21 +163,41 @@ def record(
     return event
 
 
+# Built once (a detail page reads a subject's events on every view), read as plain rows.
+_EVENTS = db.select(*AuditEvent.__table__.columns).where(
+    AuditEvent.organization_id == bindparam("organization_id")
+)
+_NEWEST_FIRST = (AuditEvent.created_at.desc(), AuditEvent.id.desc())
+_PAGE = (bindparam("limit"), bindparam("offset"))
+_ORGANIZATION_EVENTS = _EVENTS.order_by(*_NEWEST_FIRST).limit(_PAGE[0]).offset(_PAGE[1])
+_SUBJECT_EVENTS = (
+    _EVENTS.where(
+        AuditEvent.subject_type == bindparam("subject_type"),
+        AuditEvent.subject_id == bindparam("subject_id"),
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(_PAGE[0])
+    .offset(_PAGE[1])
+)
+
+
 def list_events(
     organization_id: uuid.UUID,
     subject: Subject | None = None,
     *,
     limit: int = 50,
     offset: int = 0,
-) -> list[AuditEvent]:
-    """Return the organization's events (about one subject, when given), newest first."""
-    query = db.select(AuditEvent).where(AuditEvent.organization_id == organization_id)
+) -> list[Row]:
+    """Return the organization's events (about one subject, when given), newest first.
+
+    Each row has the fields of an AuditEvent (action, actor_label, changes, created_at, ...).
+    """
+    parameters = {"organization_id": organization_id, "limit": limit, "offset": offset}
+    statement = _ORGANIZATION_EVENTS
     if subject is not None:
-        query = query.where(
-            AuditEvent.subject_type == subject.type, AuditEvent.subject_id == subject.id
-        )
-    query = query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-    return list(db.session.scalars(query.limit(limit).offset(offset)))
+        statement = _SUBJECT_EVENTS
+        parameters |= {"subject_type": subject.type, "subject_id": subject.id}
+    return list(db.session.connection().execute(statement, parameters))
 
 
 def describe_changes(changes: Mapping[str, list[Any]], arrow: str = "→") -> str:

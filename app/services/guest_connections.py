@@ -259,30 +259,40 @@ class ParentAtHost:
     more_subsidiaries: bool  # there are more than listed
 
 
+# Built once: the detail page runs it on every view, and building it cost more than running it.
+# The host's connections whose guest is the parent, or whose parent (as shown, by the one rule)
+# is the parent, except the guest being viewed; the parent itself first.
+_PARENT_AT_HOST = (
+    db.select(GuestConnection.guest_organization_id, Guest.name)
+    .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+    .where(
+        GuestConnection.host_organization_id == bindparam("host_id"),
+        GuestConnection.guest_organization_id != bindparam("guest_id"),
+        (effective_parent_id == bindparam("parent_id"))
+        | (GuestConnection.guest_organization_id == bindparam("parent_id")),
+    )
+    .order_by(
+        (GuestConnection.guest_organization_id == bindparam("parent_id")).desc(),
+        Guest.name,
+        GuestConnection.guest_organization_id,
+    )
+    .limit(bindparam("limit"))
+)
+
+
 def parent_at_host(
     host_id: uuid.UUID, parent_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 20
 ) -> ParentAtHost:
-    """Return whether the parent is also the host's guest, and its other subsidiaries there.
-
-    One query: the host's connections whose guest is the parent or whose parent (as shown,
-    by the one rule) is the parent, except the guest being viewed.
-    """
-    rows = db.session.execute(
-        db.select(GuestConnection.guest_organization_id, Guest.name)
-        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
-        .where(
-            GuestConnection.host_organization_id == host_id,
-            GuestConnection.guest_organization_id != guest_id,
-            (effective_parent_id == parent_id)
-            | (GuestConnection.guest_organization_id == parent_id),
+    """Return whether the parent is also the host's guest, and its other subsidiaries there."""
+    rows = (
+        db.session.connection()
+        .execute(
+            _PARENT_AT_HOST,
+            # The parent itself, and one more than shown tells "there are more".
+            {"host_id": host_id, "guest_id": guest_id, "parent_id": parent_id, "limit": limit + 2},
         )
-        .order_by(
-            (GuestConnection.guest_organization_id == parent_id).desc(),
-            Guest.name,
-            GuestConnection.guest_organization_id,
-        )
-        .limit(limit + 2)  # the parent itself, and one more than shown tells "there are more"
-    ).all()
+        .all()
+    )
     parent_is_guest = bool(rows) and rows[0][0] == parent_id
     others = [GuestSummary(row[0], row[1]) for row in rows if row[0] != parent_id]
     return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, table
 
 from app.extensions import db
 from app.schemas import OrderDirection, Page
@@ -13,13 +13,45 @@ from app.schemas import OrderDirection, Page
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
 
+# SQLite's trigram tables (migration 0008), by the table and the column they search.
+SQLITE_SEARCH_TABLES = {
+    ("organizations", "name"): "organization_search",
+    ("organizations", "email"): "organization_search",
+    ("guest_connections", "owner_email"): "guest_connection_search",
+}
+TRIGRAM = 3  # the shortest text a trigram index finds
+
+
 def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     """Return the condition: column holds text, case-insensitively, with %, _ and \\ literal.
 
     lower(column) LIKE '%text%' is the shape the trigram indexes of PostgreSQL serve; every
-    list's search uses it, so all of them match the same way.
+    list's search uses it, so all of them match the same way. SQLite has no such index: there
+    a text of 3 characters or more is looked up in the column's trigram table, which matches
+    the same way (Unicode case folding, every character literal).
     """
+    if len(text) >= TRIGRAM and db.engine.dialect.name == "sqlite":
+        indexed = _sqlite_trigram_search(column, text)
+        if indexed is not None:
+            return indexed
     return func.lower(column).like(_substring_pattern(text), escape="\\")
+
+
+def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnElement[bool] | None:
+    """Return `row id IN (ids whose column holds text)` by the trigram table, if it has one."""
+    clause = column.__clause_element__() if hasattr(column, "__clause_element__") else column
+    source = clause.table  # the table, or an alias of it (the guest, the host)
+    name = getattr(source, "element", source).name
+    search = SQLITE_SEARCH_TABLES.get((name, clause.key))
+    if search is None:
+        return None
+    phrase = '"' + text.replace('"', '""') + '"'  # a phrase: every character literal
+    matches = (
+        select(literal_column("id"))
+        .select_from(table(search))
+        .where(literal_column(search).match(f"{clause.key} : {phrase}"))
+    )
+    return source.c.id.in_(matches)
 
 
 def _substring_pattern(text: str) -> str:

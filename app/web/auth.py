@@ -32,10 +32,10 @@ from joserfc.errors import JoseError
 from app.access import Principal
 from app.errors import AppError, ServiceUnavailable
 from app.extensions import login_manager, signin_rate_limit
-from app.http import external_url
+from app.http import external_url, wants_json
 from app.services import members
 from app.web import oidc
-from app.web.error_pages import handle_http_exception, wants_json
+from app.web.error_pages import handle_http_exception
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)

@@ -21,11 +21,10 @@ from werkzeug.exceptions import HTTPException
 from app.database import rollback_quietly
 from app.errors import AppError, ServiceUnavailable
 from app.extensions import login_manager, retry_after_seconds
+from app.http import wants_json
 from app.schemas import ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
-
-JSON_PREFIXES = ("/v1/", "/oauth2/", "/.well-known/", "/healthz", "/readyz")
 
 # Werkzeug's HTTP errors, as the contract's codes.
 HTTP_CODES = {
@@ -36,10 +35,6 @@ HTTP_CODES = {
     415: ("unsupported_media_type", "request", "The request body must be JSON."),
     429: ("rate_limited", "rate_limit", "Too many requests; please slow down."),
 }
-
-
-def wants_json() -> bool:
-    return request.path.startswith(JSON_PREFIXES)
 
 
 def register_error_handlers(app: Flask) -> None:

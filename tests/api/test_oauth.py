@@ -182,3 +182,35 @@ def test_a_token_with_one_character_changed_is_refused_after_the_original_was_ac
 
     assert response.status_code == 401
     assert error_codes(response) == ["invalid_token"]
+
+
+@pytest.mark.parametrize("cache_seconds", [0, 0.5])
+def test_another_server_refuses_a_revoked_clients_token_within_the_cache_bound(
+    app, api, credentials, client, pair, tmp_path, cache_seconds
+):
+    """Does a revocation made on one app server stop the token on another within the bound?"""
+    from app import create_app
+    from app.extensions import db
+    from app.services import api_clients
+    from app.services.audit import Actor
+    from tests.conftest import test_config
+
+    host, guest = pair
+    app.config["CLIENT_REVOCATION_CACHE_SECONDS"] = cache_seconds
+    token = client.post("/oauth2/token", json=credentials.__dict__).json["access_token"]
+    path = f"/v1/guest-connections/{guest}"
+    assert api.get(path, token=token, requester=host).status_code == 200
+    # Another app server: the same database, its own memory.
+    other_server = create_app(test_config(tmp_path, DATABASE_URL=app.config["DATABASE_URL"]))
+    with other_server.app_context():
+        api_clients.revoke_api_client(credentials.client_id, actor=Actor.cli())
+        db.engine.dispose()
+
+    if cache_seconds:
+        # Within the bound this server may still trust what it saw a moment ago ...
+        assert api.get(path, token=token, requester=host).status_code == 200
+        time.sleep(cache_seconds)
+    response = api.get(path, token=token, requester=host)
+
+    assert response.status_code == 401
+    assert error_codes(response) == ["invalid_token"]

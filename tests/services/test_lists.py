@@ -1,0 +1,88 @@
+"""What every list shares: the substring search, on both databases the same way."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, text, update
+
+from app import schemas
+from app.extensions import db
+from app.models import GuestConnection, Organization
+from app.services import guest_connections
+
+
+def names_found(app, host, search_text: str, field: str = "guest_name") -> list[str]:
+    with app.app_context():
+        query = schemas.GuestConnectionQuery(search_field=field, search_text=search_text)
+        page = guest_connections.list_guest_connections(host, query)
+    return [item.guest_name for item in page.items]
+
+
+@pytest.fixture
+def host_with_maple(app, make_org, make_connection):
+    host = make_org("Host")
+    for name in ("Maple Foods", "Ünïcödé Maple GmbH", "Oak Trading"):
+        make_connection(host, make_org(name, f"finance@{name.split()[0].lower()}.example"))
+    return host
+
+
+def test_a_renamed_guest_is_found_by_its_new_name_only(app, host_with_maple):
+    """After a guest's name changes, does the search follow it (and forget the old one)?"""
+    with app.app_context():
+        db.session.execute(
+            update(Organization).where(Organization.name == "Oak Trading").values(name="Birch AB")
+        )
+        db.session.commit()
+
+    assert names_found(app, host_with_maple, "birch") == ["Birch AB"]
+    assert names_found(app, host_with_maple, "oak tr") == []
+
+
+def test_a_changed_owner_email_is_found_by_its_new_value_only(app, host_with_maple):
+    """Does the owner e-mail search follow a change of the connection's owner?"""
+    with app.app_context():
+        db.session.execute(update(GuestConnection).values(owner_email="credit@host.example"))
+        db.session.commit()
+
+    assert len(names_found(app, host_with_maple, "credit@", field="owner_email")) == 3
+    assert names_found(app, host_with_maple, "owner@", field="owner_email") == []
+
+
+@pytest.mark.parametrize(
+    ("search_text", "expected"),
+    [
+        ("maple", ["Maple Foods", "Ünïcödé Maple GmbH"]),  # indexed on SQLite (3+ characters)
+        ("ÜNÏ", ["Ünïcödé Maple GmbH"]),  # case folded beyond ASCII
+        ("k t", ["Oak Trading"]),  # 3 characters, with a space
+        ("oa", ["Oak Trading"]),  # shorter than a trigram: the scan
+    ],
+)
+def test_search_is_a_case_insensitive_substring_however_long(
+    app, host_with_maple, search_text, expected
+):
+    """Is a search the same case-insensitive substring match, short or long?"""
+    assert names_found(app, host_with_maple, search_text) == expected
+
+
+def test_sqlite_finds_a_search_through_its_trigram_table(app, host_with_maple):
+    """On SQLite, does a search of 3+ characters read the trigram table, not every row?"""
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only: PostgreSQL uses its pg_trgm indexes (tested beside)")
+    plans: list[str] = []
+
+    def explain(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            rows = cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
+            plans.append("\n".join(row[-1] for row in rows))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", explain)
+        try:
+            guest_connections.list_guest_connections(
+                host_with_maple, schemas.GuestConnectionQuery(search_text="maple")
+            )
+        finally:
+            event.remove(db.engine, "before_cursor_execute", explain)
+        assert db.session.execute(text("SELECT count(*) FROM organization_search")).scalar() == 4
+    assert all("SCAN organization_search VIRTUAL TABLE" in plan for plan in plans), plans

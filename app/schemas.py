@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -152,10 +153,34 @@ class OrderDirection(enum.StrEnum):
     DESC = "desc"
 
 
+# Every list is also a change feed: these two end each list's query.
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Field(
+        description="Keep items whose updated_at is at or after this moment (RFC 3339).",
+        examples=["2025-12-12T10:30:00.123456Z"],
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=1000,
+        description=(
+            "Start after this position: the `next_cursor` of the previous page (keyset paging; "
+            "opaque and signed). Keep the same filters, order_by and order_dir through a walk; "
+            "offset must then be 0."
+        ),
+    ),
+]
+NEXT_CURSOR = "Pass it as `cursor` for the next page; null on the last page."
+
+
 class GuestConnectionQuery(BaseModel):
     """Filters, order and page of a list of guest connections (the API's query, the page's URL)."""
 
-    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+    # The pages' URLs may carry more; the API refuses unknown parameters before parsing.
+    model_config = ConfigDict(extra="ignore")
 
     statuses: list[ConnectionStatus] = Field(
         default_factory=lambda: list(ConnectionStatus),
@@ -184,11 +209,14 @@ class GuestConnectionQuery(BaseModel):
     limit: int = Field(default=10, ge=1, le=100, description="Page size.")
     # Bounded so that no database is asked for an offset beyond its integer range.
     offset: int = Field(default=0, ge=0, le=2**31 - 1, description="Items to skip.")
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class GuestConnectionList(Schema):
     items: list[GuestConnection]
     total_items: int = Field(ge=0, description="How many connections match the filters in all.")
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class GuestConnectionUpdate(Schema):
@@ -200,7 +228,8 @@ class GuestConnectionUpdate(Schema):
 class Page(BaseModel):
     """The page of a list: limit and offset."""
 
-    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+    # The pages' URLs may carry more; the API refuses unknown parameters before parsing.
+    model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=10, ge=1, le=100)
     # Bounded so that no database is asked for an offset beyond its integer range (500).
@@ -265,11 +294,14 @@ class HostConnectionQuery(Page):
     )
     order_by: HostConnectionOrder = HostConnectionOrder.HOST_NAME
     order_dir: OrderDirection = OrderDirection.ASC
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class HostConnectionList(Schema):
     items: list[HostConnection]
     total_items: int = Field(ge=0)
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class HostConnectionAccept(Schema):
@@ -406,11 +438,14 @@ class GuestInvitationQuery(Page):
     archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
     order_by: GuestInvitationOrder = GuestInvitationOrder.CREATED_AT
     order_dir: OrderDirection = OrderDirection.ASC
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class GuestInvitationList(Schema):
     items: list[GuestInvitation]
     total_items: int = Field(ge=0)
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 # -- actions and analytics --------------------------------------------------------------------

@@ -38,7 +38,7 @@ from app.models import (
 )
 from app.services import audit, guest_connections, host_connections, members, organizations
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import contains_text, one_page, sort_order
+from app.services.lists import SortKey, changed_since, contains_text, one_page
 from app.services.organizations import checked_email, get_organization
 from app.services.tokens import hash_client_secret
 
@@ -148,14 +148,22 @@ def list_invitations(
         conditions.append(_expired(now) if query.expired else ~_expired(now))
     if query.archived is not None:
         conditions.append(GuestInvitation.archived.is_(query.archived))
-    items, total = one_page(
+    conditions.extend(changed_since(GuestInvitation.updated_at, query))
+    order = SortKey(
+        query.order_by.value,
+        _ORDER_COLUMNS[query.order_by],
+        query.order_dir,
+        "id",
+        GuestInvitation.id,
+    )
+    items, total, next_cursor = one_page(
         _invitation_select(now).where(*conditions),
         db.select(func.count()).select_from(GuestInvitation).where(*conditions),
-        sort_order(_ORDER_COLUMNS[query.order_by], query.order_dir, GuestInvitation.id),
+        order,
         query,
         schemas.GuestInvitation,
     )
-    return schemas.GuestInvitationList(items=items, total_items=total)
+    return schemas.GuestInvitationList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from app.services import audit
 from app.services.analytics import resolve_open_actions
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.guest_connections import lock_connection
-from app.services.lists import contains_text, one_page, sort_order
+from app.services.lists import SortKey, changed_since, contains_text, one_page
 
 Host = aliased(Organization, name="host")
 
@@ -88,22 +88,27 @@ def list_host_connections(
     if query.search_text:
         column = _SEARCH_COLUMNS[query.search_field]
         conditions.append(contains_text(column, query.search_text))
+    conditions.extend(changed_since(GuestConnection.updated_at, query))
     counted = (
         db.select(func.count())
         .select_from(GuestConnection)
         .join(Host, Host.id == GuestConnection.host_organization_id)
     )
-    order = sort_order(
-        _ORDER_COLUMNS[query.order_by], query.order_dir, GuestConnection.host_organization_id
+    order = SortKey(
+        query.order_by.value,
+        _ORDER_COLUMNS[query.order_by],
+        query.order_dir,
+        "host_organization_id",
+        GuestConnection.host_organization_id,
     )
-    items, total = one_page(
+    items, total, next_cursor = one_page(
         _host_connection_select().where(*conditions),
         counted.where(*conditions),
         order,
         query,
         schemas.HostConnection,
     )
-    return schemas.HostConnectionList(items=items, total_items=total)
+    return schemas.HostConnectionList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 def set_status(

@@ -212,6 +212,27 @@ def test_list_filters_sorts_and_pages(app, api, host, host_token, make_org, toke
     assert total["total_items"] == 5 and len(total["items"]) == 1
 
 
+def test_the_host_walks_its_invitations_by_cursor_and_since(api, host, host_token):
+    """Does the invitation list page by cursor, and keep only those changed since a moment?"""
+    for name in ("carol", "alice", "bob"):
+        api.invite(host_token, host, f"{name}@guests.example")
+
+    def page(query: str):
+        response = api.get(f"/v1/guest-invitations?{query}", token=host_token, requester=host)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    first = page("order_by=email&limit=2")
+    second = page(f"order_by=email&limit=2&cursor={first['next_cursor']}")
+    walked = [item["email"] for item in first["items"] + second["items"]]
+    assert walked == ["alice@guests.example", "bob@guests.example", "carol@guests.example"]
+    assert second["next_cursor"] is None
+    newest = max(item["updated_at"] for item in first["items"] + second["items"])
+    assert [item["email"] for item in page(f"updated_since={newest}")["items"]] == [
+        "bob@guests.example"
+    ]
+
+
 @pytest.mark.parametrize(
     "query",
     ["statuses=lost", "order_by=colour", "limit=0", "limit=101", "offset=-1", "expired=maybe"],
@@ -413,7 +434,7 @@ def test_another_hosts_list_is_its_own(api, host, host_token, callers):
     api.invite(host_token, host)
     token, other, _ = callers("other_host")
     response = api.get("/v1/guest-invitations", token=token, requester=other)
-    assert response.json == {"items": [], "total_items": 0}
+    assert response.json == {"items": [], "total_items": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(

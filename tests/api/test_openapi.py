@@ -134,6 +134,8 @@ def test_the_list_documents_every_query_parameter(document):
         "order_dir",
         "limit",
         "offset",
+        "updated_since",
+        "cursor",
     ]
     assert not any(p["required"] for p in parameters.values())
     statuses = parameters["statuses"]["schema"]

@@ -17,12 +17,15 @@ from app.models.types import (
     ActionType,
     ActorKind,
     ConnectionStatus,
+    DeliveryStatus,
     InvitationStatus,
+    OutboxStatus,
     Role,
     ScoreSource,
     UTCDateTime,
     utcnow,
 )
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ActionStatus",
@@ -32,17 +35,21 @@ __all__ = [
     "AuditEvent",
     "ConnectionAction",
     "ConnectionStatus",
+    "DeliveryStatus",
     "GuestConnection",
     "GuestInvitation",
     "InvitationStatus",
     "Membership",
     "Organization",
     "OutboxMessage",
+    "OutboxStatus",
     "Role",
     "ScoreChange",
     "ScoreSource",
     "SigningKey",
     "UTCDateTime",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
 ]

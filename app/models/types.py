@@ -89,3 +89,15 @@ class ActorKind(enum.StrEnum):
     USER = "user"
     API_CLIENT = "api_client"
     CLI = "cli"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENT = "sent"
+    FAILED = "failed"  # set aside after the last attempt; `flask outbox retry` revives it
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"

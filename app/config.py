@@ -33,6 +33,7 @@ STRING_SETTINGS = (
     "SMTP_PASSWORD",
     "SMTP_STARTTLS",
     "MAIL_FROM",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS",
 )
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
@@ -77,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_PASSWORD": None,
     "SMTP_STARTTLS": "false",
     "MAIL_FROM": "guest-connections@localhost",
+    # Webhook targets on loopback, private, link-local... addresses: development and tests only.
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
 }
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 from app.models import ActionStatus as ActionStatus
 from app.models import ActionType as ActionType
 from app.models import ConnectionStatus as ConnectionStatus
+from app.models import DeliveryStatus as DeliveryStatus
 from app.models import InvitationStatus as InvitationStatus
 from app.models import Role as Role
 
@@ -504,6 +505,91 @@ class DisconnectionNotification(Schema):
     recipient_email: str
     created_at: Timestamp
     sent_at: Timestamp | None = Field(description="Null until the outbox sender delivers it.")
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+
+
+class WebhookEventType(enum.StrEnum):
+    GUEST_CONNECTION_CREATED = "guest_connection.created"
+    GUEST_CONNECTION_STATUS_CHANGED = "guest_connection.status_changed"
+    GUEST_CONNECTION_SCORE_CHANGED = "guest_connection.score_changed"
+    GUEST_CONNECTION_ARCHIVED = "guest_connection.archived"
+    GUEST_CONNECTION_UNARCHIVED = "guest_connection.unarchived"
+    GUEST_INVITATION_ACCEPTED = "guest_invitation.accepted"
+    ANALYTICS_REQUEST_CREATED = "analytics_request.created"
+    ANALYTICS_REQUEST_RESOLVED = "analytics_request.resolved"
+    HOST_CONNECTION_STATUS_CHANGED = "host_connection.status_changed"
+    PING = "ping"
+
+
+class WebhookEndpointCreate(Schema):
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description=(
+            "Where to POST the events: https (http too outside production). Refused if the "
+            "host resolves to a loopback, private, link-local, multicast or unspecified address."
+        ),
+        examples=["https://erp.example.com/hooks/guest-connections"],
+    )
+    events: list[WebhookEventType] | None = Field(
+        default=None,
+        min_length=1,
+        description="The event types to receive; default all. `ping` is always sent on test.",
+    )
+
+
+class WebhookEndpoint(Schema):
+    id: uuid.UUID
+    url: str
+    events: list[WebhookEventType]
+    enabled: bool = Field(description="False once it failed for 24 hours; see disabled_reason.")
+    disabled_reason: str | None = None
+    failing_since: Timestamp | None = Field(
+        default=None, description="Since when every delivery failed; null when the last worked."
+    )
+    created_at: Timestamp
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    secret: str = Field(
+        description="The signing secret (whsec_...): shown only in this response.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class WebhookEndpointList(Schema):
+    items: list[WebhookEndpoint]
+    total_items: int = Field(ge=0)
+
+
+class WebhookDelivery(Schema):
+    id: uuid.UUID
+    message_id: str = Field(description="The webhook-id header: the same on every attempt.")
+    event_type: WebhookEventType
+    status: DeliveryStatus = Field(
+        description="`pending` (until an attempt works or the last "
+        "one fails), `succeeded` or `failed`."
+    )
+    attempts: int = Field(ge=0)
+    last_status_code: int | None = Field(description="The receiver's last HTTP status.")
+    last_error: str | None = Field(default=None, description="Why the last attempt failed.")
+    next_attempt_at: Timestamp | None = Field(description="Null once succeeded or failed.")
+    created_at: Timestamp
+
+
+class WebhookDeliveryList(Schema):
+    items: list[WebhookDelivery] = Field(description="Newest first.")
+    total_items: int = Field(ge=0)
+
+
+class WebhookEvent(Schema):
+    """The body of every webhook request."""
+
+    type: WebhookEventType
+    timestamp: Timestamp = Field(description="When the event happened.")
+    data: dict[str, Any] = Field(description="The resource, exactly as the API returns it.")
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

@@ -11,4 +11,5 @@ from app.api import (  # noqa: E402, F401
     guest_invitations,
     host_connections,
     openapi,
+    webhooks,
 )

@@ -26,9 +26,14 @@ from app.models import (
     ScoreSource,
     utcnow,
 )
-from app.services import audit
+from app.schemas import WebhookEventType
+from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.guest_connections import GuestConnectionNotFound, lock_connection
+from app.services.guest_connections import (
+    GuestConnectionNotFound,
+    get_guest_connection,
+    lock_connection,
+)
 from app.services.lists import page, sort_order
 
 
@@ -76,6 +81,12 @@ def request_analytics(
         {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
     )
     try:
+        db.session.flush()  # the action's id, and the one-open-request index, before the event
+        webhooks.emit(
+            host_id,
+            WebhookEventType.ANALYTICS_REQUEST_CREATED,
+            lambda: schemas.ConnectionAction.model_validate(action),
+        )
         db.session.commit()
     except IntegrityError:
         # Another request won the race; the partial unique index let only one be open.
@@ -158,6 +169,12 @@ def submit_score(
         .values(active_action_type=None, active_action_updated_at=now, updated_at=now),
         execution_options={"synchronize_session": False},
     )
+    for host_id in host_ids:
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_SCORE_CHANGED,
+            lambda host_id=host_id: get_guest_connection(host_id, guest_id),
+        )
     db.session.commit()
     return schemas.AnalyticsResult(
         organization_id=guest_id,
@@ -230,11 +247,21 @@ def resolve_open_actions(
     )
     if host_id is not None:
         statement = statement.where(ConnectionAction.host_organization_id == host_id)
-    result = db.session.execute(
-        statement.values(status=ActionStatus.RESOLVED, resolved_at=now, updated_at=now),
+    resolved = db.session.execute(
+        statement.values(status=ActionStatus.RESOLVED, resolved_at=now, updated_at=now).returning(
+            ConnectionAction.id, ConnectionAction.host_organization_id
+        ),
         execution_options={"synchronize_session": False},
-    )
-    return result.rowcount
+    ).all()
+    for action_id, action_host_id in resolved:
+        webhooks.emit(
+            action_host_id,
+            WebhookEventType.ANALYTICS_REQUEST_RESOLVED,
+            lambda action_id=action_id: schemas.ConnectionAction.model_validate(
+                db.session.get(ConnectionAction, action_id, populate_existing=True)
+            ),
+        )
+    return len(resolved)
 
 
 def _score_change(change: ScoreChange) -> schemas.ScoreChange:

@@ -33,7 +33,8 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit
+from app.schemas import WebhookEventType
+from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import SortKey, changed_since, contains_text, one_page
 from app.services.organizations import checked_email, get_organization
@@ -310,6 +311,13 @@ def set_archived(
                 "archived_at": (before[1], connection.archived_at),
             },
         )
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_ARCHIVED
+            if archived
+            else WebhookEventType.GUEST_CONNECTION_UNARCHIVED,
+            lambda: get_guest_connection(host_id, guest_id),
+        )
         db.session.commit()
     return get_guest_connection(host_id, guest_id)
 
@@ -380,6 +388,13 @@ def connect(
     if status == ConnectionStatus.CONNECTED:
         close_open_invitations(host_id, guest_id, now)
     audit.record(host_id, actor, action, Subject.guest_connection(guest_id), changes)
+    webhooks.emit(
+        host_id,
+        WebhookEventType.GUEST_CONNECTION_CREATED
+        if action == AuditAction.GUEST_CONNECTION_CREATED
+        else WebhookEventType.GUEST_CONNECTION_STATUS_CHANGED,
+        lambda: get_guest_connection(host_id, guest_id),
+    )
     if commit:
         db.session.commit()
     return connection

@@ -36,7 +36,15 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, guest_connections, host_connections, members, organizations
+from app.schemas import WebhookEventType
+from app.services import (
+    audit,
+    guest_connections,
+    host_connections,
+    members,
+    organizations,
+    webhooks,
+)
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import SortKey, changed_since, contains_text, one_page
 from app.services.organizations import checked_email, get_organization
@@ -458,6 +466,11 @@ def accept_invitation(
         actor=actor,
         reconnect=True,
         commit=False,
+    )
+    webhooks.emit(
+        host_id,
+        WebhookEventType.GUEST_INVITATION_ACCEPTED,
+        lambda: get_invitation(host_id, invitation.id),
     )
     db.session.commit()
     return host_connections.get_host_connection(guest_id, host_id)

@@ -14,10 +14,11 @@ from app import schemas
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ConnectionStatus, GuestConnection, Organization, utcnow
-from app.services import audit
+from app.schemas import WebhookEventType
+from app.services import audit, webhooks
 from app.services.analytics import resolve_open_actions
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.guest_connections import lock_connection
+from app.services.guest_connections import get_guest_connection, lock_connection
 from app.services.lists import SortKey, changed_since, contains_text, one_page
 
 Host = aliased(Organization, name="host")
@@ -141,6 +142,17 @@ def set_status(
             else AuditAction.GUEST_CONNECTION_RECONNECTED,
             Subject.guest_connection(guest_id),
             changes,
+        )
+        # The host's endpoints hear of its guest, the guest's of its host.
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_STATUS_CHANGED,
+            lambda: get_guest_connection(host_id, guest_id),
+        )
+        webhooks.emit(
+            guest_id,
+            WebhookEventType.HOST_CONNECTION_STATUS_CHANGED,
+            lambda: get_host_connection(guest_id, host_id),
         )
         db.session.commit()
     return get_host_connection(guest_id, host_id)

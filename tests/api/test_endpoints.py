@@ -29,7 +29,14 @@ def test_every_endpoint_refuses_unknown_query_parameters(api, pair, host_token):
     assert len(organization_scoped) > 10
     for endpoint in organization_scoped:
         path = endpoint.rule
-        for name in ("guest_org_id", "host_org_id", "org_id", "invitation_id", "run_id", "id"):
+        for name in (
+            "guest_org_id",
+            "host_org_id",
+            "org_id",
+            "invitation_id",
+            "run_id",
+            "endpoint_id",
+        ):
             path = path.replace(f"<{name}>", str(guest))
         response = api.call(
             endpoint.method, f"{path}?bogus=1", token=host_token, requester=host, json={}

@@ -110,6 +110,11 @@ def list_endpoints(organization_id: uuid.UUID) -> schemas.WebhookEndpointList:
     )
 
 
+def get_endpoint(organization_id: uuid.UUID, endpoint_id: uuid.UUID) -> schemas.WebhookEndpoint:
+    """Return one of the organization's endpoints, or raise WebhookEndpointNotFound."""
+    return _endpoint(_own_endpoint(organization_id, endpoint_id))
+
+
 def delete_endpoint(organization_id: uuid.UUID, endpoint_id: uuid.UUID, *, actor: Actor) -> None:
     """Remove an endpoint and its deliveries (those not yet sent are dropped)."""
     endpoint = _own_endpoint(organization_id, endpoint_id)

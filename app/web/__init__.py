@@ -15,6 +15,7 @@ from app.web import (
     host_connections,
     org_pages,
     organizations,
+    webhooks,
 )
 
 
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         host_connections.bp,
         analytics.bp,
         api_clients.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)
     error_pages.register_error_handlers(app)

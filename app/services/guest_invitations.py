@@ -32,6 +32,7 @@ from app.models import (
     InvitationStatus,
     Membership,
     Organization,
+    OutboxMessage,
     Role,
     User,
     utcnow,
@@ -285,9 +286,32 @@ def create_invitation(
             if getattr(invitation, field) is not None
         },
     )
+    if connected_guest is None:
+        _queue_email(host, invitation, accept_url(token))
     db.session.commit()
     shown = token if connected_guest is None else None
     return _with_token(host_id, invitation.id, shown, accept_url)
+
+
+def _queue_email(host: Organization, invitation: GuestInvitation, link: str) -> None:
+    """Put the invitation's e-mail in the outbox (no commit): the worker sends it."""
+    expiry = invitation.expired_at.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC")
+    db.session.add(
+        OutboxMessage(
+            kind="guest_invitation",
+            recipient_email=invitation.email,
+            subject=f"{host.name} invites you to connect on Guest Connections",
+            body=(
+                f"Hello,\n\n{host.name} invites your organization to connect with it on "
+                f"Guest Connections, so that it can follow your credit assessment.\n\n"
+                f"Accept the invitation here (the link works once, until {expiry}):\n"
+                f"{link}\n\n"
+                f"Questions? Write to {invitation.owner_email}.\n"
+            ),
+            host_organization_id=host.id,
+            created_at=invitation.updated_at,
+        )
+    )
 
 
 def _with_token(
@@ -383,6 +407,7 @@ def resend_invitation(
     audit.record(
         host_id, actor, AuditAction.INVITATION_RESENT, Subject.invitation(invitation.id), changes
     )
+    _queue_email(get_organization(host_id), invitation, accept_url(token))
     db.session.commit()
     return _with_token(host_id, invitation_id, token, accept_url)
 

@@ -527,3 +527,45 @@ def test_two_invitations_accepted_at_once_by_one_guest_connect_once(app, api, ma
 
     assert sorted(status for status, _ in results) == [201, 409], results
     assert row_count(app, GuestConnection) == 1
+
+
+# -- the invitation e-mail ------------------------------------------------------------------------
+
+
+def test_an_invitation_is_e_mailed_with_host_expiry_and_link(
+    api, app, host, host_token, smtp_server, run_worker, monkeypatch
+):
+    """Through a real SMTP server: to the invitee, the host's name, the expiry, the link."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://connections.example.com")
+    created = api.invite(host_token, host, "cfo@bigcustomer.example").json
+    assert created["invitation_url"].startswith("https://connections.example.com/invitations/")
+
+    assert run_worker().sent == 1
+
+    [message] = smtp_server.messages
+    assert message["To"] == "cfo@bigcustomer.example"
+    assert message["Subject"] == "Northwind Supplies invites you to connect on Guest Connections"
+    body = message.get_content()
+    assert created["invitation_url"] in body
+    expiry = datetime.fromisoformat(created["expired_at"])
+    assert expiry.strftime("%d %B %Y") in body
+
+
+def test_resending_e_mails_the_new_link(api, app, host, host_token, smtp_server, run_worker):
+    created = api.invite(host_token, host, "cfo@bigcustomer.example").json
+    resent = api.resend(host_token, host, created["id"]).json
+    run_worker()
+    first, second = smtp_server.bodies()
+    assert created["invitation_url"] in first
+    assert resent["invitation_url"] in second and created["invitation_url"] not in second
+
+
+def test_no_e_mail_when_the_invitee_is_already_a_guest(
+    api, pair, host_token, smtp_server, run_worker
+):
+    host, _ = pair
+    assert api.invite(host_token, host, "finance@alder.example").json["status"] == (
+        "accepted_by_system"
+    )
+    run_worker()
+    assert smtp_server.messages == []

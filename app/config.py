@@ -121,6 +121,8 @@ def _derive(app: Flask) -> None:
             raise ConfigError("DATABASE_URL must be set in production.")
         config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'guest_connections.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    # Where `flask dev`'s mail catcher keeps what it caught (development only; /dev/mail).
+    config.setdefault("DEV_MAIL_DIR", str(Path(app.instance_path) / "dev_mail"))
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config["DATABASE_URL"])
     if not config["SECRET_KEY"]:
         if is_production:

@@ -8,6 +8,7 @@ from app.web import (
     analytics,
     api_clients,
     auth,
+    dev_mail,
     error_pages,
     filters,
     guest_connections,
@@ -34,4 +35,6 @@ def init_app(app: Flask) -> None:
         webhooks.bp,
     ):
         app.register_blueprint(blueprint)
+    if app.config["APP_ENV"] != "production":
+        app.register_blueprint(dev_mail.bp)  # never registered in production
     error_pages.register_error_handlers(app)

@@ -357,3 +357,37 @@ def test_another_organizations_endpoint_is_404(api, endpoint, make_org, token_fo
         f"/v1/webhook-endpoints/{uuid.uuid4()}/deliveries", token=token, requester=other
     )
     assert unknown.status_code == 404
+
+
+def test_the_readme_receiver_accepts_our_delivery_and_refuses_a_forgery(
+    api, pair, host_token, hooks, endpoint, receiver, run_worker
+):
+    """The receiver example in README's "Webhooks" section, run against a real delivery."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Webhooks", 1)[1].split("\n## ", 1)[0]
+    [example] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    handled = []
+    namespace = {
+        "__name__": "readme_receiver",
+        "already_seen": lambda message_id: False,
+        "handle": lambda *event: handled.append(event),
+    }
+    exec(example.replace("whsec_...", endpoint["secret"]), namespace)  # noqa: S102 - our README
+    host, guest = pair
+    api.call(
+        "PATCH",
+        f"/v1/guest-connections/{guest}",
+        token=host_token,
+        requester=host,
+        json={"archived": True},
+    )
+    run_worker()
+    headers, body = receiver.requests[-1]
+    client = namespace["app"].test_client()
+    assert client.post("/hooks/guest-connections", data=body, headers=headers).status_code == 204
+    assert handled[-1][0] == "guest_connection.archived"
+    forged = body.replace(b'"archived":true', b'"archived":false')
+    assert client.post("/hooks/guest-connections", data=forged, headers=headers).status_code == 400

@@ -276,3 +276,7 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # What must not rest in clear (an invitation link, whose token is a credential), encrypted
+    # with a key derived from SECRET_KEY; it takes the place of {sealed} in the body when the
+    # message is sent, and is erased once it is.
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)

@@ -32,7 +32,6 @@ from app.models import (
     InvitationStatus,
     Membership,
     Organization,
-    OutboxMessage,
     Role,
     User,
     utcnow,
@@ -44,6 +43,7 @@ from app.services import (
     host_connections,
     members,
     organizations,
+    outbox,
     webhooks,
 )
 from app.services.audit import Actor, AuditAction, Subject
@@ -296,18 +296,18 @@ def create_invitation(
 def _queue_email(host: Organization, invitation: GuestInvitation, link: str) -> None:
     """Put the invitation's e-mail in the outbox (no commit): the worker sends it."""
     expiry = invitation.expired_at.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC")
+    # The link carries the token, a credential: it rests encrypted until sent, then is erased.
     db.session.add(
-        OutboxMessage(
-            kind="guest_invitation",
-            recipient_email=invitation.email,
-            subject=f"{host.name} invites you to connect on Guest Connections",
-            body=(
-                f"Hello,\n\n{host.name} invites your organization to connect with it on "
-                f"Guest Connections, so that it can follow your credit assessment.\n\n"
-                f"Accept the invitation here (the link works once, until {expiry}):\n"
-                f"{link}\n\n"
-                f"Questions? Write to {invitation.owner_email}.\n"
-            ),
+        outbox.sealed_email(
+            "guest_invitation",
+            invitation.email,
+            f"{host.name} invites you to connect on Guest Connections",
+            f"Hello,\n\n{host.name} invites your organization to connect with it on "
+            f"Guest Connections, so that it can follow your credit assessment.\n\n"
+            f"Accept the invitation here (the link works once, until {expiry}):\n"
+            f"{outbox.SEALED_PLACEHOLDER}\n\n"
+            f"Questions? Write to {invitation.owner_email}.\n",
+            link,
             host_organization_id=host.id,
             created_at=invitation.updated_at,
         )

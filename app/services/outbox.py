@@ -14,6 +14,7 @@ and nothing goes out for a change that was rolled back.
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import smtplib
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from sqlalchemy import func
 
@@ -195,6 +199,7 @@ def _deliver_one_email(now: datetime) -> str | None:
     outcome = _outcome(message, error, now, OutboxStatus.FAILED, OutboxStatus.SENT)
     if error is None:
         message.sent_at = utcnow()
+        message.secret_encrypted = None  # delivered: nothing here opens anything any more
     db.session.commit()
     return outcome
 
@@ -239,8 +244,37 @@ def _email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.recipient_email
     email["Subject"] = message.subject
-    email.set_content(message.body)
+    body = message.body
+    if message.secret_encrypted is not None:
+        body = body.replace(
+            SEALED_PLACEHOLDER, _fernet().decrypt(message.secret_encrypted).decode()
+        )
+    email.set_content(body)
     return email
+
+
+SEALED_PLACEHOLDER = "{sealed}"
+
+
+def sealed_email(
+    kind: str, recipient: str, subject: str, body: str, secret: str, **fields
+) -> OutboxMessage:
+    """Return an e-mail whose body holds {sealed}: the secret put there, encrypted until sent."""
+    return OutboxMessage(
+        kind=kind,
+        recipient_email=recipient,
+        subject=subject,
+        body=body,
+        secret_encrypted=_fernet().encrypt(secret.encode()).decode(),
+        **fields,
+    )
+
+
+def _fernet() -> Fernet:
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"guest-connections outbox secrets"
+    ).derive(current_app.config["SECRET_KEY"].encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import GuestConnection, GuestInvitation
+from app.models import GuestConnection, GuestInvitation, OutboxMessage
 from tests.conftest import RFC3339_UTC, error_codes, in_days, race, row_count
 
 INVITATION_FIELDS = [
@@ -549,6 +549,10 @@ def test_an_invitation_is_e_mailed_with_host_expiry_and_link(
     assert created["invitation_url"] in body
     expiry = datetime.fromisoformat(created["expired_at"])
     assert expiry.strftime("%d %B %Y") in body
+    with app.app_context():  # the token rested encrypted, and is gone once sent
+        stored = db.session.scalar(db.select(OutboxMessage))
+        assert stored.secret_encrypted is None
+        assert created["invitation_token"] not in stored.body
 
 
 def test_resending_e_mails_the_new_link(api, app, host, host_token, smtp_server, run_worker):

@@ -37,6 +37,7 @@ def upgrade():
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("secret_encrypted", sa.Text(), nullable=True))
     outbox = sa.table(
         "outbox_messages",
         sa.column("status", sa.String),
@@ -135,6 +136,7 @@ def downgrade():
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_messages_due")
         batch_op.drop_constraint(op.f("ck_outbox_messages_outbox_status"), type_="check")
+        batch_op.drop_column("secret_encrypted")
         batch_op.drop_column("last_error")
         batch_op.drop_column("next_attempt_at")
         batch_op.drop_column("attempts")

@@ -584,14 +584,6 @@ class WebhookDeliveryList(Schema):
     total_items: int = Field(ge=0)
 
 
-class WebhookEvent(Schema):
-    """The body of every webhook request."""
-
-    type: WebhookEventType
-    timestamp: Timestamp = Field(description="When the event happened.")
-    data: dict[str, Any] = Field(description="The resource, exactly as the API returns it.")
-
-
 def dump(model: BaseModel) -> dict[str, Any]:
     """Return the JSON-ready dict of a response model."""
     return model.model_dump(mode="json")

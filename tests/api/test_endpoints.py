@@ -114,3 +114,10 @@ def test_a_list_tag_changes_with_what_the_list_shows(
     make_connection(host, make_org("Birch Retail"))
     changed = connections(first.headers["ETag"])
     assert changed.status_code == 200 and changed.json["total_items"] == 2
+
+
+def test_the_openapi_document_describes_conditional_reads(client):
+    document = client.get("/v1/openapi.json").json
+    read = document["paths"]["/v1/guest-connections/{guest_org_id}"]["get"]["responses"]
+    assert "ETag" in read["200"]["headers"] and "304" in read
+    assert "304" not in document["paths"]["/v1/guest-invitations"]["post"]["responses"]

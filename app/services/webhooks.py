@@ -379,7 +379,7 @@ def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return not (
+    return ip.is_global and not (
         ip.is_loopback
         or ip.is_private
         or ip.is_link_local

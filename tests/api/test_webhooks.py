@@ -103,6 +103,8 @@ def test_events_can_be_chosen_and_unknown_ones_are_422(hooks, receiver):
         "http://[::ffff:127.0.0.1]/",
         "http://0.0.0.0/",
         "http://224.0.0.1/",
+        "http://100.64.0.1/",  # shared address space (carrier-grade NAT)
+        "http://[fe80::1]/",
     ],
 )
 def test_private_targets_are_refused_at_registration(hooks, app, url):
@@ -391,3 +393,9 @@ def test_the_readme_receiver_accepts_our_delivery_and_refuses_a_forgery(
     assert handled[-1][0] == "guest_connection.archived"
     forged = body.replace(b'"archived":true', b'"archived":false')
     assert client.post("/hooks/guest-connections", data=forged, headers=headers).status_code == 400
+
+
+@pytest.mark.parametrize("url", ["https://93.184.216.34/hooks", "https://[2606:4700::1111]/"])
+def test_a_public_address_is_accepted(hooks, url):
+    """The guard refuses what is not public, not everything: no request is made to register."""
+    assert hooks.create(url).status_code == 201

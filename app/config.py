@@ -35,6 +35,7 @@ STRING_SETTINGS = (
     "MAIL_FROM",
     "SCORER",
     "POSTGRES_SETTINGS",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS",
 )
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
@@ -88,6 +89,8 @@ DEFAULTS: dict[str, Any] = {
     # Planner settings for each PostgreSQL connection (libpq's `options`): short OLTP queries on
     # SSDs, on a few cores. Empty keeps the server's own settings (e.g. behind PgBouncer).
     "POSTGRES_SETTINGS": "random_page_cost=1.1 max_parallel_workers_per_gather=0",
+    # Webhook targets on loopback, private, link-local... addresses: development and tests only.
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
 }
 
 
@@ -129,6 +132,8 @@ def _derive(app: Flask) -> None:
             raise ConfigError("DATABASE_URL must be set in production.")
         config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'guest_connections.db'}"
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    # Where `flask dev`'s mail catcher keeps what it caught (development only; /dev/mail).
+    config.setdefault("DEV_MAIL_DIR", str(Path(app.instance_path) / "dev_mail"))
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(
         config["DATABASE_URL"], config["POSTGRES_SETTINGS"]
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -26,6 +27,7 @@ from app.models import ActionStatus as ActionStatus
 from app.models import ActionType as ActionType
 from app.models import AnalyticsRunStatus as AnalyticsRunStatus
 from app.models import ConnectionStatus as ConnectionStatus
+from app.models import DeliveryStatus as DeliveryStatus
 from app.models import InvitationStatus as InvitationStatus
 from app.models import Role as Role
 
@@ -173,10 +175,34 @@ class OrderDirection(enum.StrEnum):
     DESC = "desc"
 
 
+# Every list is also a change feed: these two end each list's query.
+UpdatedSince = Annotated[
+    AwareDatetime | None,
+    Field(
+        description="Keep items whose updated_at is at or after this moment (RFC 3339).",
+        examples=["2025-12-12T10:30:00.123456Z"],
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=1000,
+        description=(
+            "Start after this position: the `next_cursor` of the previous page (keyset paging; "
+            "opaque and signed). Keep the same filters, order_by and order_dir through a walk; "
+            "offset must then be 0."
+        ),
+    ),
+]
+NEXT_CURSOR = "Pass it as `cursor` for the next page; null on the last page."
+
+
 class GuestConnectionQuery(BaseModel):
     """Filters, order and page of a list of guest connections (the API's query, the page's URL)."""
 
-    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+    # The pages' URLs may carry more; the API refuses unknown parameters before parsing.
+    model_config = ConfigDict(extra="ignore")
 
     statuses: list[ConnectionStatus] = Field(
         default_factory=lambda: list(ConnectionStatus),
@@ -205,11 +231,14 @@ class GuestConnectionQuery(BaseModel):
     limit: int = Field(default=10, ge=1, le=100, description="Page size.")
     # Bounded so that no database is asked for an offset beyond its integer range.
     offset: int = Field(default=0, ge=0, le=2**31 - 1, description="Items to skip.")
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class GuestConnectionList(Schema):
     items: list[GuestConnection]
     total_items: int = Field(ge=0, description="How many connections match the filters in all.")
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class GuestConnectionUpdate(Schema):
@@ -221,7 +250,8 @@ class GuestConnectionUpdate(Schema):
 class Page(BaseModel):
     """The page of a list: limit and offset."""
 
-    model_config = ConfigDict(extra="ignore")  # unknown query parameters are ignored
+    # The pages' URLs may carry more; the API refuses unknown parameters before parsing.
+    model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=10, ge=1, le=100)
     # Bounded so that no database is asked for an offset beyond its integer range (500).
@@ -286,11 +316,14 @@ class HostConnectionQuery(Page):
     )
     order_by: HostConnectionOrder = HostConnectionOrder.HOST_NAME
     order_dir: OrderDirection = OrderDirection.ASC
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class HostConnectionList(Schema):
     items: list[HostConnection]
     total_items: int = Field(ge=0)
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 class HostConnectionAccept(Schema):
@@ -429,11 +462,14 @@ class GuestInvitationQuery(Page):
     archived: bool | None = Field(default=None, description="Keep archived or unarchived only.")
     order_by: GuestInvitationOrder = GuestInvitationOrder.CREATED_AT
     order_dir: OrderDirection = OrderDirection.ASC
+    updated_since: UpdatedSince = None
+    cursor: Cursor = None
 
 
 class GuestInvitationList(Schema):
     items: list[GuestInvitation]
     total_items: int = Field(ge=0)
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
 
 
 # -- actions and analytics --------------------------------------------------------------------
@@ -645,6 +681,83 @@ class DisconnectionNotification(Schema):
     recipient_email: str
     created_at: Timestamp
     sent_at: Timestamp | None = Field(description="Null until the outbox sender delivers it.")
+
+
+# -- webhooks -------------------------------------------------------------------------------------
+
+
+class WebhookEventType(enum.StrEnum):
+    GUEST_CONNECTION_CREATED = "guest_connection.created"
+    GUEST_CONNECTION_STATUS_CHANGED = "guest_connection.status_changed"
+    GUEST_CONNECTION_SCORE_CHANGED = "guest_connection.score_changed"
+    GUEST_CONNECTION_ARCHIVED = "guest_connection.archived"
+    GUEST_CONNECTION_UNARCHIVED = "guest_connection.unarchived"
+    GUEST_INVITATION_ACCEPTED = "guest_invitation.accepted"
+    ANALYTICS_REQUEST_CREATED = "analytics_request.created"
+    ANALYTICS_REQUEST_RESOLVED = "analytics_request.resolved"
+    HOST_CONNECTION_STATUS_CHANGED = "host_connection.status_changed"
+    PING = "ping"
+
+
+class WebhookEndpointCreate(Schema):
+    url: str = Field(
+        min_length=1,
+        max_length=2000,
+        description=(
+            "Where to POST the events: https (http too outside production). Refused if the "
+            "host resolves to a loopback, private, link-local, multicast or unspecified address."
+        ),
+        examples=["https://erp.example.com/hooks/guest-connections"],
+    )
+    events: list[WebhookEventType] | None = Field(
+        default=None,
+        min_length=1,
+        description="The event types to receive; default all. `ping` is always sent on test.",
+    )
+
+
+class WebhookEndpoint(Schema):
+    id: uuid.UUID
+    url: str
+    events: list[WebhookEventType]
+    enabled: bool = Field(description="False once it failed for 24 hours; see disabled_reason.")
+    disabled_reason: str | None = None
+    failing_since: Timestamp | None = Field(
+        default=None, description="Since when every delivery failed; null when the last worked."
+    )
+    created_at: Timestamp
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    secret: str = Field(
+        description="The signing secret (whsec_...): shown only in this response.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class WebhookEndpointList(Schema):
+    items: list[WebhookEndpoint]
+    total_items: int = Field(ge=0)
+
+
+class WebhookDelivery(Schema):
+    id: uuid.UUID
+    message_id: str = Field(description="The webhook-id header: the same on every attempt.")
+    event_type: WebhookEventType
+    status: DeliveryStatus = Field(
+        description="`pending` (until an attempt works or the last "
+        "one fails), `succeeded` or `failed`."
+    )
+    attempts: int = Field(ge=0)
+    last_status_code: int | None = Field(description="The receiver's last HTTP status.")
+    last_error: str | None = Field(default=None, description="Why the last attempt failed.")
+    next_attempt_at: Timestamp | None = Field(description="Null once succeeded or failed.")
+    created_at: Timestamp
+
+
+class WebhookDeliveryList(Schema):
+    items: list[WebhookDelivery] = Field(description="Newest first.")
+    total_items: int = Field(ge=0)
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

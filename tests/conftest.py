@@ -501,3 +501,104 @@ def failing_statement(app, starts_with: str):
 
 def json_line(output: str) -> dict:
     return json.loads(output.strip().splitlines()[-1])
+
+
+# -- what leaves the building: a real SMTP server, a real webhook receiver, the worker ------------
+
+
+@dataclass
+class CaughtMail:
+    """An SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message it accepts."""
+
+    port: int
+    messages: list
+
+    def bodies(self) -> list[str]:
+        return [message.get_content() for message in self.messages]
+
+
+@pytest.fixture
+def smtp_server(app: Flask, monkeypatch) -> Iterator[CaughtMail]:
+    """Start a real SMTP server and point the app's sender at it."""
+    import email
+    import email.policy
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    caught = CaughtMail(port=0, messages=[])
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            caught.messages.append(
+                email.message_from_bytes(envelope.content, policy=email.policy.default)
+            )
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        caught.port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=caught.port)
+    controller.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", caught.port)
+    yield caught
+    controller.stop()
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on 127.0.0.1: records each request, answers the next queued status."""
+
+    url: str
+    requests: list  # (headers as a dict, body as bytes)
+    statuses: list  # answered in turn; 200 once empty
+    delay: float = 0.0
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.requests]
+
+
+@pytest.fixture
+def receiver(app: Flask, monkeypatch) -> Iterator[Receiver]:
+    """Start a webhook receiver on loopback, and allow the app to send there (tests only)."""
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    state = Receiver(url="", requests=[], statuses=[])
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with lock:
+                state.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = state.statuses.pop(0) if state.statuses else 200
+            time.sleep(state.delay)
+            self.send_response(status)
+            self.end_headers()
+            self.wfile.write(b"x" * 3000 if status >= 500 else b"ok")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def run_worker(app: Flask) -> Callable:
+    """Return a function that runs one worker pass, optionally as if it were later."""
+    from app.services import outbox
+
+    def run(later: timedelta = timedelta(0)):
+        with app.app_context():
+            return outbox.deliver_due(now=lambda: datetime.now(UTC) + later)
+
+    return run

@@ -9,6 +9,7 @@ same declarations (app/api/openapi.py), so documentation and behaviour cannot dr
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import types
 import typing
@@ -170,6 +171,8 @@ def api_endpoint(
                 minimum_role=endpoint.minimum_role,
             )
             result = view(access, **inputs)
+            if endpoint.method == "GET":
+                return _respond_conditionally(result)
             return _respond(result, endpoint.status)
 
         blueprint.add_url_rule(rule, endpoint=view.__name__, view_func=handle, methods=[method])
@@ -186,6 +189,7 @@ def _parse(endpoint: Endpoint, path_values: dict[str, str]) -> tuple[Organizatio
     headers = _validate(OrganizationHeaders, header_input, "header", problems)
     if endpoint.path is not None:
         inputs["path"] = _validate(endpoint.path, path_values, "path", problems)
+    problems.extend(_unknown_query_parameters(endpoint.query))
     if endpoint.query is not None:
         inputs["query"] = _validate(endpoint.query, _query_input(endpoint.query), "query", problems)
     if endpoint.body is not None:
@@ -221,6 +225,20 @@ def _validate(
     except ValidationError as error:
         problems.extend(ValidationFailed.from_pydantic(error, source).errors)
         return None
+
+
+def _unknown_query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    """Return a problem for every query parameter the endpoint does not take.
+
+    Ignoring one would let a client believe it filtered (e.g. a misspelt updated_since).
+    """
+    known = {info.alias or name for name, info in (model.model_fields if model else {}).items()}
+    takes = f"this endpoint takes {', '.join(sorted(known))}" if known else "it takes none"
+    return [
+        ValidationFailed.problem(["query", name], f"Unknown query parameter {name!r}: {takes}.")
+        for name in request.args
+        if name not in known
+    ]
 
 
 def _query_input(model: type[BaseModel]) -> dict[str, Any]:
@@ -261,3 +279,17 @@ def _respond(result: BaseModel | None, status: int) -> Response:
     if result is None:
         return Response(status=status)
     return Response(result.model_dump_json(), status=status, mimetype="application/json")
+
+
+def _respond_conditionally(result: BaseModel) -> Response:
+    """Answer a read with an ETag of its body; 304 without a body if the client has it.
+
+    The tag is a digest of exactly the bytes sent, so any change to what the response shows
+    changes it. Clients must revalidate each time (no-cache), and no shared cache keeps it.
+    """
+    body = result.model_dump_json().encode()
+    response = Response(body, status=200, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Authorization", "Requester-Organization-ID", "Target-Organization-ID"))
+    return response.make_conditional(request)

@@ -199,6 +199,15 @@ def _responses(endpoint: Endpoint) -> dict[str, Any]:
                 }
             },
         }
+    if endpoint.method == "GET" and endpoint.scenarios:  # see _respond_conditionally
+        responses[str(endpoint.status)]["headers"] = {
+            "ETag": {
+                "description": "The answer's tag: send it as If-None-Match to revalidate.",
+                "schema": {"type": "string"},
+            },
+            "Cache-Control": {"schema": {"type": "string", "examples": ["private, no-cache"]}},
+        }
+        responses["304"] = {"description": "Not modified: If-None-Match still matches; no body."}
     for status in endpoint.errors:
         responses[str(status)] = {
             "description": ERROR_MEANINGS[status],

@@ -1,4 +1,5 @@
-"""The flask commands: management (commands), the development server, demo and scale data."""
+"""The flask commands: management (commands), the development server, demo and scale data,
+and the worker that delivers the outbox."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from flask import Flask
 
 from app.cli.commands import COMMANDS
 from app.cli.dev_server import dev
+from app.cli.worker import worker
 
 
 def register_commands(app: Flask) -> None:
-    for command in (dev, *COMMANDS):
+    for command in (dev, worker, *COMMANDS):
         app.cli.add_command(command)

@@ -91,7 +91,7 @@ connections_cli = AppGroup("connections", help="Guest connections.")
 clients_cli = AppGroup("api-clients", help="API clients (credentials for the JSON API).")
 keys_cli = AppGroup("keys", help="The keys that sign API tokens.")
 invitations_cli = AppGroup("invitations", help="Invitations from hosts to guests.")
-outbox_cli = AppGroup("outbox", help="Messages waiting to be sent (e-mail).")
+outbox_cli = AppGroup("outbox", help="Messages waiting to be sent: e-mails and webhooks.")
 audit_cli = AppGroup("audit", help="The audit trail: who changed what, and when.")
 
 
@@ -228,9 +228,41 @@ def create_invitation(
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 @reports_errors
 def send_outbox(limit: int) -> None:
-    """Send waiting messages over SMTP (needs SMTP_HOST); print how many went and wait."""
-    sent = outbox.send_pending(limit)
-    click.echo(json.dumps({"sent": sent, "waiting": outbox.waiting_count()}))
+    """Try the e-mails due now over SMTP (needs SMTP_HOST); print what happened."""
+    done = outbox.send_pending(limit)
+    result = {"sent": done.sent, "waiting": outbox.waiting_count()}
+    if done.retried or done.failed:
+        result |= {"retried": done.retried, "failed": done.failed}
+    click.echo(json.dumps(result))
+
+
+@outbox_cli.command("list")
+@click.option("--failed", is_flag=True, help="Only the messages set aside after their last try.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@reports_errors
+def list_outbox(failed: bool, limit: int) -> None:
+    """Print outbox e-mails and webhook deliveries, newest first, one per line."""
+    messages = outbox.list_messages(failed_only=failed, limit=limit)
+    if not messages:
+        click.echo("No failed messages." if failed else "The outbox is empty.")
+    for message in messages:
+        click.echo(
+            f"{message.id}  {message.status:<9} {message.kind}  to {message.recipient}  "
+            f"attempts {message.attempts}  {message.last_error or ''}".rstrip()
+        )
+
+
+@outbox_cli.command("retry")
+@click.argument("message_id")
+@reports_errors
+def retry_outbox(message_id: str) -> None:
+    """Try a failed message again, with a fresh set of attempts, from now."""
+    try:
+        parsed = uuid.UUID(message_id)
+    except ValueError:
+        raise CommandFailed(f"The message id must be a UUID, not {message_id!r}.") from None
+    outbox.retry_message(parsed, actor=Actor.cli())
+    click.echo(f"{parsed} will be tried again.")
 
 
 @audit_cli.command("list")

@@ -19,12 +19,15 @@ from app.models.types import (
     ActorKind,
     AnalyticsRunStatus,
     ConnectionStatus,
+    DeliveryStatus,
     InvitationStatus,
+    OutboxStatus,
     Role,
     ScoreSource,
     UTCDateTime,
     utcnow,
 )
+from app.models.webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ActionStatus",
@@ -37,17 +40,21 @@ __all__ = [
     "ConnectionAction",
     "ConnectionStatus",
     "FinancialStatement",
+    "DeliveryStatus",
     "GuestConnection",
     "GuestInvitation",
     "InvitationStatus",
     "Membership",
     "Organization",
     "OutboxMessage",
+    "OutboxStatus",
     "Role",
     "ScoreChange",
     "ScoreSource",
     "SigningKey",
     "UTCDateTime",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "utcnow",
 ]

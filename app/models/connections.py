@@ -26,6 +26,7 @@ from app.models.types import (
     ActionType,
     ConnectionStatus,
     InvitationStatus,
+    OutboxStatus,
     ScoreSource,
     UTCDateTime,
     enum_column,
@@ -89,6 +90,13 @@ class GuestConnection(db.Model):
             "guest_organization_id",
         ),
         Index("ix_guest_connections_host_parent", "host_organization_id", "parent_organization_id"),
+        # The guest's list of its hosts, changed since a moment (updated_since, cursor).
+        Index(
+            "ix_guest_connections_guest_updated",
+            "guest_organization_id",
+            "updated_at",
+            "host_organization_id",
+        ),
         # PostgreSQL also has, from migration 0002 only: trigram indexes on lower(owner_email)
         # (and on the guest's lower(name), lower(email)) for substring search, and DESC NULLS
         # LAST indexes for the descending orders of the columns that may be empty.
@@ -144,6 +152,7 @@ class GuestInvitation(db.Model):
         # The host's list filters by host and sorts by these.
         Index("ix_guest_invitations_host_created", "host_organization_id", "created_at"),
         Index("ix_guest_invitations_host_email", "host_organization_id", "email"),
+        Index("ix_guest_invitations_host_updated", "host_organization_id", "updated_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -243,10 +252,17 @@ class ScoreChange(db.Model):
 
 
 class OutboxMessage(db.Model):
-    """A message to send (an e-mail): written in the same transaction as the change it reports."""
+    """A message to send (an e-mail): written in the same transaction as the change it reports.
+
+    The worker tries it when next_attempt_at comes, each time counting an attempt; after the
+    last one it is set aside as failed (see app/services/outbox.py).
+    """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_unsent", "sent_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_unsent", "sent_at", "created_at"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     kind: Mapped[str] = mapped_column(String(64))
@@ -261,3 +277,13 @@ class OutboxMessage(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # What must not rest in clear (an invitation link, whose token is a credential), encrypted
+    # with a key derived from SECRET_KEY; it takes the place of {sealed} in the body when the
+    # message is sent, and is erased once it is.
+    secret_encrypted: Mapped[str | None] = mapped_column(Text)

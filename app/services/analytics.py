@@ -32,11 +32,16 @@ from app.models import (
     ScoreSource,
     utcnow,
 )
-from app.services import audit, scoring
+from app.schemas import WebhookEventType
+from app.services import audit, scoring, webhooks
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.financial_statements import latest_statement, list_statements
-from app.services.guest_connections import GuestConnectionNotFound, lock_connection
-from app.services.lists import one_page, page, sort_order
+from app.services.guest_connections import (
+    GuestConnectionNotFound,
+    get_guest_connection,
+    lock_connection,
+)
+from app.services.lists import SortKey, one_page, page, sort_order
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +95,12 @@ def request_analytics(
         {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
     )
     try:
+        db.session.flush()  # the action's id, and the one-open-request index, before the event
+        webhooks.emit(
+            host_id,
+            WebhookEventType.ANALYTICS_REQUEST_CREATED,
+            lambda: schemas.ConnectionAction.model_validate(action),
+        )
         db.session.commit()
     except IntegrityError:
         # Another request won the race; the partial unique index let only one be open.
@@ -258,6 +269,12 @@ def _succeed(run: AnalyticsRun, result: scoring.Score, actor: Actor) -> schemas.
             "model": (None, result.model),
         },
     )
+    for host_id in host_ids:
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_SCORE_CHANGED,
+            lambda host_id=host_id: get_guest_connection(host_id, guest_id),
+        )
     db.session.commit()
     return schemas.AnalyticsRun.model_validate(run)
 
@@ -267,8 +284,13 @@ _RUN_FIELDS = [
     for name in schemas.AnalyticsRun.model_fields
     if hasattr(AnalyticsRun, name)
 ]
-_RUNS_NEWEST_FIRST = sort_order(
-    AnalyticsRun.created_at, schemas.OrderDirection.DESC, AnalyticsRun.id, never_empty=True
+_RUNS_NEWEST_FIRST = SortKey(
+    "created_at",
+    AnalyticsRun.created_at,
+    schemas.OrderDirection.DESC,
+    "id",
+    AnalyticsRun.id,
+    never_empty=True,
 )
 
 
@@ -280,7 +302,7 @@ def list_runs(
         AnalyticsRun.organization_id == organization_id,
         AnalyticsRun.status.in_(query.statuses),
     ]
-    items, total = one_page(
+    items, total, _ = one_page(
         db.select(*_RUN_FIELDS).where(*conditions),
         db.select(func.count()).select_from(AnalyticsRun).where(*conditions),
         _RUNS_NEWEST_FIRST,
@@ -367,11 +389,21 @@ def resolve_open_actions(
     )
     if host_id is not None:
         statement = statement.where(ConnectionAction.host_organization_id == host_id)
-    result = db.session.execute(
-        statement.values(status=ActionStatus.RESOLVED, resolved_at=now, updated_at=now),
+    resolved = db.session.execute(
+        statement.values(status=ActionStatus.RESOLVED, resolved_at=now, updated_at=now).returning(
+            ConnectionAction.id, ConnectionAction.host_organization_id
+        ),
         execution_options={"synchronize_session": False},
-    )
-    return result.rowcount
+    ).all()
+    for action_id, action_host_id in resolved:
+        webhooks.emit(
+            action_host_id,
+            WebhookEventType.ANALYTICS_REQUEST_RESOLVED,
+            lambda action_id=action_id: schemas.ConnectionAction.model_validate(
+                db.session.get(ConnectionAction, action_id, populate_existing=True)
+            ),
+        )
+    return len(resolved)
 
 
 def _score_change(change: ScoreChange, run: AnalyticsRun | None) -> schemas.ScoreChange:

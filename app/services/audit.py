@@ -87,6 +87,10 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_REVOKED = "api_client.revoked", "API client revoked"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
     MEMBERSHIP_ADDED = "membership.added", "Member added"
+    WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint added"
+    WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint removed"
+    WEBHOOK_ENDPOINT_TESTED = "webhook_endpoint.tested", "Webhook test event sent"
+    OUTBOX_MESSAGE_RETRIED = "outbox_message.retried", "Message queued again"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)
@@ -136,6 +140,14 @@ class Subject(NamedTuple):
     @classmethod
     def user(cls, user_id: uuid.UUID) -> Subject:
         return cls("user", str(user_id))
+
+    @classmethod
+    def webhook_endpoint(cls, endpoint_id: uuid.UUID) -> Subject:
+        return cls("webhook_endpoint", str(endpoint_id))
+
+    @classmethod
+    def outbox_message(cls, message_id: uuid.UUID) -> Subject:
+        return cls("outbox_message", str(message_id))
 
 
 def record(

@@ -9,9 +9,10 @@ from sqlalchemy import func
 from app import schemas
 from app.extensions import db
 from app.models import FinancialStatement, utcnow
+from app.schemas import OrderDirection
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import one_page
+from app.services.lists import SortKey, one_page
 
 # Newest period first; of two statements for one period, the later recorded one first.
 NEWEST_FIRST = [
@@ -20,6 +21,15 @@ NEWEST_FIRST = [
     FinancialStatement.id.desc(),
 ]
 _FIELDS = list(FinancialStatement.__table__.columns)
+# The list's order: newest period first (the one a run scores first), ties by id.
+_NEWEST_PERIOD_FIRST = SortKey(
+    "period_end",
+    FinancialStatement.period_end,
+    OrderDirection.DESC,
+    "id",
+    FinancialStatement.id,
+    never_empty=True,
+)
 
 
 def add_statement(
@@ -51,10 +61,10 @@ def list_statements(
 ) -> schemas.FinancialStatementList:
     """Return a page of the organization's statements, newest period first."""
     condition = FinancialStatement.organization_id == organization_id
-    items, total = one_page(
+    items, total, _ = one_page(
         db.select(*_FIELDS).where(condition),
         db.select(func.count()).select_from(FinancialStatement).where(condition),
-        NEWEST_FIRST,
+        _NEWEST_PERIOD_FIRST,
         query,
         schemas.FinancialStatement,
     )

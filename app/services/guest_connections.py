@@ -33,9 +33,10 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit
+from app.schemas import WebhookEventType
+from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import contains_text, one_page, sort_order
+from app.services.lists import SortKey, changed_since, contains_text, one_page
 from app.services.organizations import checked_email, get_organization
 
 # The "model" of a score an operator records with `flask connections add --score` (bulk and
@@ -128,14 +129,14 @@ def list_guest_connections(
     if _needs_guest(query):
         counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
     # Without the join, PostgreSQL counts from a host index alone.
-    items, total = one_page(
+    items, total, next_cursor = one_page(
         _guest_connection_select().where(*conditions),
         counted.where(*conditions),
         _list_order(query),
         query,
         schemas.GuestConnection,
     )
-    return schemas.GuestConnectionList(items=items, total_items=total)
+    return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 def iter_guest_connections(
@@ -150,7 +151,7 @@ def iter_guest_connections(
     statement = (
         _guest_connection_select()
         .where(*_list_conditions(host_id, query))
-        .order_by(*_list_order(query))
+        .order_by(*_list_order(query).order_by())
         .execution_options(yield_per=batch_size)
     )
     for row in db.session.execute(statement):
@@ -195,6 +196,7 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
         conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
+    conditions.extend(changed_since(GuestConnection.updated_at, query))
     return conditions
 
 
@@ -208,11 +210,13 @@ _NEVER_EMPTY = {
 }
 
 
-def _list_order(query: schemas.GuestConnectionQuery) -> list:
-    """Return the ORDER BY; each order is exactly the order of one index (see migration 0002)."""
-    return sort_order(
+def _list_order(query: schemas.GuestConnectionQuery) -> SortKey:
+    """Return the order; each is exactly the order of one index (see migration 0002)."""
+    return SortKey(
+        query.order_by.value,
         _ORDER_COLUMNS[query.order_by],
         query.order_dir,
+        "guest_organization_id",
         GuestConnection.guest_organization_id,
         never_empty=query.order_by in _NEVER_EMPTY,
     )
@@ -321,6 +325,13 @@ def set_archived(
                 "archived_at": (before[1], connection.archived_at),
             },
         )
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_ARCHIVED
+            if archived
+            else WebhookEventType.GUEST_CONNECTION_UNARCHIVED,
+            lambda: get_guest_connection(host_id, guest_id),
+        )
         db.session.commit()
     return get_guest_connection(host_id, guest_id)
 
@@ -392,6 +403,13 @@ def connect(
     if status == ConnectionStatus.CONNECTED:
         close_open_invitations(host_id, guest_id, now)
     audit.record(host_id, actor, action, Subject.guest_connection(guest_id), changes)
+    webhooks.emit(
+        host_id,
+        WebhookEventType.GUEST_CONNECTION_CREATED
+        if action == AuditAction.GUEST_CONNECTION_CREATED
+        else WebhookEventType.GUEST_CONNECTION_STATUS_CHANGED,
+        lambda: get_guest_connection(host_id, guest_id),
+    )
     if commit:
         db.session.commit()
     return connection

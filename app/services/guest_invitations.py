@@ -36,9 +36,18 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import audit, guest_connections, host_connections, members, organizations
+from app.schemas import WebhookEventType
+from app.services import (
+    audit,
+    guest_connections,
+    host_connections,
+    members,
+    organizations,
+    outbox,
+    webhooks,
+)
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import contains_text, one_page, sort_order
+from app.services.lists import SortKey, changed_since, contains_text, one_page
 from app.services.organizations import checked_email, get_organization
 from app.services.tokens import hash_client_secret
 
@@ -148,14 +157,22 @@ def list_invitations(
         conditions.append(_expired(now) if query.expired else ~_expired(now))
     if query.archived is not None:
         conditions.append(GuestInvitation.archived.is_(query.archived))
-    items, total = one_page(
+    conditions.extend(changed_since(GuestInvitation.updated_at, query))
+    order = SortKey(
+        query.order_by.value,
+        _ORDER_COLUMNS[query.order_by],
+        query.order_dir,
+        "id",
+        GuestInvitation.id,
+    )
+    items, total, next_cursor = one_page(
         _invitation_select(now).where(*conditions),
         db.select(func.count()).select_from(GuestInvitation).where(*conditions),
-        sort_order(_ORDER_COLUMNS[query.order_by], query.order_dir, GuestInvitation.id),
+        order,
         query,
         schemas.GuestInvitation,
     )
-    return schemas.GuestInvitationList(items=items, total_items=total)
+    return schemas.GuestInvitationList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)
@@ -266,9 +283,32 @@ def create_invitation(
             if getattr(invitation, field) is not None
         },
     )
+    if connected_guest is None:
+        _queue_email(host, invitation, accept_url(token))
     db.session.commit()
     shown = token if connected_guest is None else None
     return _with_token(host_id, invitation.id, shown, accept_url)
+
+
+def _queue_email(host: Organization, invitation: GuestInvitation, link: str) -> None:
+    """Put the invitation's e-mail in the outbox (no commit): the worker sends it."""
+    expiry = invitation.expired_at.astimezone(UTC).strftime("%d %B %Y, %H:%M UTC")
+    # The link carries the token, a credential: it rests encrypted until sent, then is erased.
+    db.session.add(
+        outbox.sealed_email(
+            "guest_invitation",
+            invitation.email,
+            f"{host.name} invites you to connect on Guest Connections",
+            f"Hello,\n\n{host.name} invites your organization to connect with it on "
+            f"Guest Connections, so that it can follow your credit assessment.\n\n"
+            f"Accept the invitation here (the link works once, until {expiry}):\n"
+            f"{outbox.SEALED_PLACEHOLDER}\n\n"
+            f"Questions? Write to {invitation.owner_email}.\n",
+            link,
+            host_organization_id=host.id,
+            created_at=invitation.updated_at,
+        )
+    )
 
 
 def _with_token(
@@ -364,6 +404,7 @@ def resend_invitation(
     audit.record(
         host_id, actor, AuditAction.INVITATION_RESENT, Subject.invitation(invitation.id), changes
     )
+    _queue_email(get_organization(host_id), invitation, accept_url(token))
     db.session.commit()
     return _with_token(host_id, invitation_id, token, accept_url)
 
@@ -447,6 +488,11 @@ def accept_invitation(
         actor=actor,
         reconnect=True,
         commit=False,
+    )
+    webhooks.emit(
+        host_id,
+        WebhookEventType.GUEST_INVITATION_ACCEPTED,
+        lambda: get_invitation(host_id, invitation.id),
     )
     db.session.commit()
     return host_connections.get_host_connection(guest_id, host_id)

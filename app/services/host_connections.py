@@ -14,11 +14,12 @@ from app import schemas
 from app.errors import NotFound
 from app.extensions import db
 from app.models import ConnectionStatus, GuestConnection, Organization, utcnow
-from app.services import audit
+from app.schemas import WebhookEventType
+from app.services import audit, webhooks
 from app.services.analytics import resolve_open_actions
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.guest_connections import lock_connection
-from app.services.lists import contains_text, one_page, sort_order
+from app.services.guest_connections import get_guest_connection, lock_connection
+from app.services.lists import SortKey, changed_since, contains_text, one_page
 
 Host = aliased(Organization, name="host")
 
@@ -88,22 +89,27 @@ def list_host_connections(
     if query.search_text:
         column = _SEARCH_COLUMNS[query.search_field]
         conditions.append(contains_text(column, query.search_text))
+    conditions.extend(changed_since(GuestConnection.updated_at, query))
     counted = (
         db.select(func.count())
         .select_from(GuestConnection)
         .join(Host, Host.id == GuestConnection.host_organization_id)
     )
-    order = sort_order(
-        _ORDER_COLUMNS[query.order_by], query.order_dir, GuestConnection.host_organization_id
+    order = SortKey(
+        query.order_by.value,
+        _ORDER_COLUMNS[query.order_by],
+        query.order_dir,
+        "host_organization_id",
+        GuestConnection.host_organization_id,
     )
-    items, total = one_page(
+    items, total, next_cursor = one_page(
         _host_connection_select().where(*conditions),
         counted.where(*conditions),
         order,
         query,
         schemas.HostConnection,
     )
-    return schemas.HostConnectionList(items=items, total_items=total)
+    return schemas.HostConnectionList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 def set_status(
@@ -136,6 +142,17 @@ def set_status(
             else AuditAction.GUEST_CONNECTION_RECONNECTED,
             Subject.guest_connection(guest_id),
             changes,
+        )
+        # The host's endpoints hear of its guest, the guest's of its host.
+        webhooks.emit(
+            host_id,
+            WebhookEventType.GUEST_CONNECTION_STATUS_CHANGED,
+            lambda: get_guest_connection(host_id, guest_id),
+        )
+        webhooks.emit(
+            guest_id,
+            WebhookEventType.HOST_CONNECTION_STATUS_CHANGED,
+            lambda: get_host_connection(guest_id, host_id),
         )
         db.session.commit()
     return get_host_connection(guest_id, host_id)

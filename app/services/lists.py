@@ -1,14 +1,35 @@
-"""What every list shares: substring search, and sorting with one tie-break, then paging."""
+"""What every list shares: substring search, sorting with one tie-break, paging, cursors.
+
+A list pages by offset (for compatibility) or by keyset: the response's `next_cursor` names
+the last item's position in the order (its sort value and its tie-breaker), signed with
+SECRET_KEY so that a client can neither forge nor alter one. The next page starts strictly
+after that position, so a walk returns every item once even while others are inserted.
+"""
 
 from __future__ import annotations
 
-from typing import TypeVar
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 
+from app.errors import ValidationFailed
 from app.extensions import db
-from app.schemas import OrderDirection, Page
+from app.schemas import OrderDirection
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
 
@@ -85,13 +106,103 @@ def page(statement: Select, order: list[ColumnElement], limit: int, offset: int)
     return statement.order_by(*order).limit(limit).offset(offset)
 
 
+@dataclass(frozen=True)
+class SortKey:
+    """A list's order: one column (an item field) then a unique tie-breaker (an item field)."""
+
+    field: str
+    column: ColumnElement
+    direction: OrderDirection
+    tie_field: str
+    tie_breaker: ColumnElement
+    never_empty: bool = False
+
+    def order_by(self) -> list[ColumnElement]:
+        """Return the ORDER BY clauses (see sort_order)."""
+        return sort_order(
+            self.column, self.direction, self.tie_breaker, never_empty=self.never_empty
+        )
+
+    def after(self, value: Any, tie: uuid.UUID) -> ColumnElement[bool]:
+        """Return the condition: the row comes strictly after (value, tie) in this order."""
+        descending = self.direction == OrderDirection.DESC
+        tie_after = self.tie_breaker < tie if descending else self.tie_breaker > tie
+        if value is None:  # empty values come last, in tie-breaker order
+            return and_(self.column.is_(None), tie_after)
+        value_after = self.column < value if descending else self.column > value
+        condition = or_(value_after, and_(self.column == value, tie_after))
+        return condition if self.never_empty else or_(condition, self.column.is_(None))
+
+    def name(self) -> str:
+        return f"{self.field}:{self.direction.value}"
+
+
+def changed_since(column: ColumnElement, query: BaseModel) -> list[ColumnElement[bool]]:
+    """Return the updated_since condition of a list's query (none when not asked)."""
+    since = getattr(query, "updated_since", None)
+    return [] if since is None else [column >= since]
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="list-cursor")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ["t", value.isoformat()]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 2 and value[0] == "t":
+        return datetime.fromisoformat(value[1])
+    return value
+
+
+def make_cursor(key: SortKey, item: BaseModel) -> str:
+    """Return the signed cursor naming the item's position in the key's order."""
+    position = {
+        "o": key.name(),
+        "v": _encode(getattr(item, key.field)),
+        "t": str(getattr(item, key.tie_field)),
+    }
+    return _serializer().dumps(position)
+
+
+def read_cursor(key: SortKey, cursor: str) -> ColumnElement[bool]:
+    """Return the condition "after the cursor's position", or raise ValidationFailed."""
+    try:
+        position = _serializer().loads(cursor)
+        if position["o"] != key.name():
+            raise ValidationFailed.at(
+                ["query", "cursor"],
+                "This cursor belongs to another order: keep order_by and order_dir of the walk.",
+            )
+        return key.after(_decode(position["v"]), uuid.UUID(position["t"]))
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise ValidationFailed.at(
+            ["query", "cursor"], "The cursor is invalid: use a next_cursor as it was returned."
+        ) from None
+
+
 def one_page(
-    rows: Select, count: Select, order: list[ColumnElement], query: Page, item: type[ItemT]
-) -> tuple[list[ItemT], int]:
-    """Return one page of rows (as item models) and how many match in all.
+    rows: Select, count: Select, key: SortKey, query: BaseModel, item: type[ItemT]
+) -> tuple[list[ItemT], int, str | None]:
+    """Return one page of rows (as item models), how many match in all, and the next cursor.
 
     rows selects the item's fields and count the number of matches, both already filtered.
+    The next cursor is None on the last page. A query with a cursor starts after it
+    (keyset paging); the total still counts every match.
     """
+    cursor = getattr(query, "cursor", None)
+    if cursor is not None and query.offset:
+        raise ValidationFailed.at(["query", "offset"], "Page with cursor or offset, not both.")
+    after = [read_cursor(key, cursor)] if cursor is not None else []
     total = db.session.scalar(count) or 0
-    found = db.session.execute(page(rows, order, query.limit, query.offset)).all()
-    return [item.model_validate(row._mapping) for row in found], total
+    # One row more than the page tells whether there is a next page.
+    found = db.session.execute(
+        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset)
+    ).all()
+    items = [item.model_validate(row._mapping) for row in found[: query.limit]]
+    next_cursor = make_cursor(key, items[-1]) if len(found) > query.limit else None
+    return items, total, next_cursor

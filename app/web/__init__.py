@@ -8,6 +8,7 @@ from app.web import (
     analytics,
     api_clients,
     auth,
+    dev_mail,
     error_pages,
     filters,
     financial_statements,
@@ -16,6 +17,7 @@ from app.web import (
     host_connections,
     org_pages,
     organizations,
+    webhooks,
 )
 
 
@@ -32,6 +34,9 @@ def init_app(app: Flask) -> None:
         analytics.bp,
         financial_statements.bp,
         api_clients.bp,
+        webhooks.bp,
     ):
         app.register_blueprint(blueprint)
+    if app.config["APP_ENV"] != "production":
+        app.register_blueprint(dev_mail.bp)  # never registered in production
     error_pages.register_error_handlers(app)

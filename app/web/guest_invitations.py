@@ -20,7 +20,7 @@ from app.access import AccessContext
 from app.errors import AppError
 from app.http import invitation_accept_url
 from app.schemas import InvitationStatus
-from app.services import guest_invitations
+from app.services import guest_invitations, outbox
 from app.web.org_pages import (
     actor,
     authorize_page,
@@ -116,7 +116,12 @@ def invite(access: AccessContext, org_id: uuid.UUID):
     except AppError as error:
         flash_refusal(error)
         return redirect_back(_to_list(org_id))
-    return render_template("guest_invitations/sent.html", org_id=org_id, invitation=invitation)
+    return render_template(
+        "guest_invitations/sent.html",
+        org_id=org_id,
+        invitation=invitation,
+        email_sent=outbox.sender_on(),
+    )
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations/<uuid:invitation_id>/resend")
@@ -132,7 +137,11 @@ def resend(access: AccessContext, org_id: uuid.UUID, invitation_id: uuid.UUID):
         flash_refusal(error)
         return redirect_back(_to_list(org_id))
     return render_template(
-        "guest_invitations/sent.html", org_id=org_id, invitation=invitation, resent=True
+        "guest_invitations/sent.html",
+        org_id=org_id,
+        invitation=invitation,
+        resent=True,
+        email_sent=outbox.sender_on(),
     )
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import GuestConnection, GuestInvitation
+from app.models import GuestConnection, GuestInvitation, OutboxMessage
 from tests.conftest import RFC3339_UTC, error_codes, in_days, race, row_count
 
 INVITATION_FIELDS = [
@@ -243,6 +243,27 @@ def test_list_filters_sorts_and_pages(app, api, host, host_token, make_org, toke
     assert total["total_items"] == 5 and len(total["items"]) == 1
 
 
+def test_the_host_walks_its_invitations_by_cursor_and_since(api, host, host_token):
+    """Does the invitation list page by cursor, and keep only those changed since a moment?"""
+    for name in ("carol", "alice", "bob"):
+        api.invite(host_token, host, f"{name}@guests.example")
+
+    def page(query: str):
+        response = api.get(f"/v1/guest-invitations?{query}", token=host_token, requester=host)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    first = page("order_by=email&limit=2")
+    second = page(f"order_by=email&limit=2&cursor={first['next_cursor']}")
+    walked = [item["email"] for item in first["items"] + second["items"]]
+    assert walked == ["alice@guests.example", "bob@guests.example", "carol@guests.example"]
+    assert second["next_cursor"] is None
+    newest = max(item["updated_at"] for item in first["items"] + second["items"])
+    assert [item["email"] for item in page(f"updated_since={newest}")["items"]] == [
+        "bob@guests.example"
+    ]
+
+
 @pytest.mark.parametrize(
     "query",
     ["statuses=lost", "order_by=colour", "limit=0", "limit=101", "offset=-1", "expired=maybe"],
@@ -444,7 +465,7 @@ def test_another_hosts_list_is_its_own(api, host, host_token, callers):
     api.invite(host_token, host)
     token, other, _ = callers("other_host")
     response = api.get("/v1/guest-invitations", token=token, requester=other)
-    assert response.json == {"items": [], "total_items": 0}
+    assert response.json == {"items": [], "total_items": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(
@@ -537,3 +558,49 @@ def test_two_invitations_accepted_at_once_by_one_guest_connect_once(app, api, ma
 
     assert sorted(status for status, _ in results) == [201, 409], results
     assert row_count(app, GuestConnection) == 1
+
+
+# -- the invitation e-mail ------------------------------------------------------------------------
+
+
+def test_an_invitation_is_e_mailed_with_host_expiry_and_link(
+    api, app, host, host_token, smtp_server, run_worker, monkeypatch
+):
+    """Through a real SMTP server: to the invitee, the host's name, the expiry, the link."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://connections.example.com")
+    created = api.invite(host_token, host, "cfo@bigcustomer.example").json
+    assert created["invitation_url"].startswith("https://connections.example.com/invitations/")
+
+    assert run_worker().sent == 1
+
+    [message] = smtp_server.messages
+    assert message["To"] == "cfo@bigcustomer.example"
+    assert message["Subject"] == "Northwind Supplies invites you to connect on Guest Connections"
+    body = message.get_content()
+    assert created["invitation_url"] in body
+    expiry = datetime.fromisoformat(created["expired_at"])
+    assert expiry.strftime("%d %B %Y") in body
+    with app.app_context():  # the token rested encrypted, and is gone once sent
+        stored = db.session.scalar(db.select(OutboxMessage))
+        assert stored.secret_encrypted is None
+        assert created["invitation_token"] not in stored.body
+
+
+def test_resending_e_mails_the_new_link(api, app, host, host_token, smtp_server, run_worker):
+    created = api.invite(host_token, host, "cfo@bigcustomer.example").json
+    resent = api.resend(host_token, host, created["id"]).json
+    run_worker()
+    first, second = smtp_server.bodies()
+    assert created["invitation_url"] in first
+    assert resent["invitation_url"] in second and created["invitation_url"] not in second
+
+
+def test_no_e_mail_when_the_invitee_is_already_a_guest(
+    api, pair, host_token, smtp_server, run_worker
+):
+    host, _ = pair
+    assert api.invite(host_token, host, "finance@alder.example").json["status"] == (
+        "accepted_by_system"
+    )
+    run_worker()
+    assert smtp_server.messages == []

@@ -203,6 +203,24 @@ def test_the_guest_lists_its_hosts(api, guest, guest_token, three_hosts, make_or
     assert names("order_by=owner_email") == ["Amber", "Bluewater", "Cedar"]
 
 
+def test_the_guest_walks_its_hosts_by_cursor_and_since(api, guest, guest_token, three_hosts):
+    """Does the host list page by cursor, and keep only hosts changed since a moment?"""
+
+    def page(query: str):
+        response = api.get(f"/v1/host-connections?{query}", token=guest_token, requester=guest)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    first = page("order_dir=desc&limit=2")
+    second = page(f"order_dir=desc&limit=2&cursor={first['next_cursor']}")
+    walked = [item["host_name"] for item in first["items"] + second["items"]]
+    assert walked == ["Cedar Lending", "Bluewater Freight", "Amber Bank"]
+    assert second["next_cursor"] is None
+    latest = max(item["updated_at"] for item in first["items"] + second["items"])
+    assert page(f"updated_since={latest}")["total_items"] >= 1
+    assert page("updated_since=2999-01-01T00:00:00Z")["total_items"] == 0
+
+
 @pytest.mark.parametrize("query", ["statuses=gone", "order_by=total_score", "limit=500"])
 def test_bad_host_list_queries_are_422(api, guest, guest_token, query):
     response = api.get(f"/v1/host-connections?{query}", token=guest_token, requester=guest)

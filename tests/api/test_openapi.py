@@ -136,6 +136,8 @@ def test_the_list_documents_every_query_parameter(document):
         "order_dir",
         "limit",
         "offset",
+        "updated_since",
+        "cursor",
     ]
     assert not any(p["required"] for p in parameters.values())
     statuses = parameters["statuses"]["schema"]
@@ -159,7 +161,7 @@ def test_the_list_documents_every_query_parameter(document):
     assert operation["x-scenarios"] == ["self"]
     response = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert response == {"$ref": "#/components/schemas/GuestConnectionList"}
-    assert sorted(operation["responses"]) == ["200", "401", "403", "422", "503"]
+    assert sorted(operation["responses"]) == ["200", "304", "401", "403", "422", "503"]
 
 
 def test_the_patch_documents_its_body(document):

@@ -69,3 +69,10 @@ def test_environment_settings_are_checked_too(tmp_path, monkeypatch):
     del overrides["SECRET_KEY"]
     with pytest.raises(ConfigError, match="at least 32 characters"):
         create_app(overrides)
+
+
+def test_the_development_mail_page_does_not_exist_in_production(tmp_path):
+    """/dev/mail lists caught e-mail in development; production never registers it."""
+    app = create_app(production(tmp_path))
+    assert "/dev/mail" not in {rule.rule for rule in app.url_map.iter_rules()}
+    assert app.test_client().get("/dev/mail").status_code == 404

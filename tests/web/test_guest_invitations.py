@@ -155,3 +155,20 @@ def test_another_organizations_invitations_are_403(host_admin, guest_admin):
     host_client, _ = host_admin
     _, guest = guest_admin
     assert host_client.get(f"/orgs/{guest}/invitations").status_code == 403
+
+
+def test_without_a_sender_the_page_shows_the_link_with_a_copy_button(host_admin):
+    client, host = host_admin
+    page = text(invite_on_page(client, host))
+    assert "Send this link to" in page
+    assert 'data-copy="invitation-link"' in page
+    assert "E-mail sent" not in page
+
+
+def test_with_a_sender_the_page_says_the_e_mail_went(host_admin, smtp_server, run_worker):
+    client, host = host_admin
+    response = invite_on_page(client, host, "cfo@bigcustomer.example")
+    assert "E-mail sent to cfo@bigcustomer.example" in text(response)
+    run_worker()
+    [message] = smtp_server.messages
+    assert invitation_link(response) in message.get_content()

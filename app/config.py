@@ -136,6 +136,11 @@ def _derive(app: Flask) -> None:
             "OIDC_ISSUER must be set in production (the URL of your OpenID Connect provider); "
             "the development sign-in provider is never used there."
         )
+    if is_production and not config["PUBLIC_URL"]:
+        raise ConfigError(
+            "PUBLIC_URL must be set in production (e.g. https://connections.example.com): "
+            "links we send out are built on it, never on the Host header of a request."
+        )
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = is_production

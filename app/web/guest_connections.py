@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,6 +25,7 @@ from pydantic import ValidationError
 from app import schemas
 from app.access import AccessContext
 from app.errors import AppError, ValidationFailed
+from app.http import public_base_url
 from app.schemas import InvitationStatus
 from app.services import analytics, audit, guest_connections, guest_invitations
 from app.services.audit import Subject
@@ -114,7 +114,7 @@ def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
         parent=parent,
         chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
         history=history,
-        api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
+        api_base=public_base_url(),
     )
 
 

@@ -284,6 +284,24 @@ def parent_at_host(
     return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)
 
 
+def knows_organization(host_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
+    """Tell whether the host already knows the organization: itself, one of its guests, or the
+    parent shown on one of its connections (the host's record, else the guest's own)."""
+    if organization_id == host_id:
+        return True
+    known = db.session.scalar(
+        db.select(GuestConnection.guest_organization_id)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            (GuestConnection.guest_organization_id == organization_id)
+            | (effective_parent_id == organization_id),
+        )
+        .limit(1)
+    )
+    return known is not None
+
+
 def set_archived(
     host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool, *, actor: Actor
 ) -> schemas.GuestConnection:

@@ -230,12 +230,14 @@ def create_invitation(
             "Give owner_email: the host organization has no e-mail to use instead.",
         )
     owner_email = _checked_body_email(owner_email, "owner_email")
-    if data.parent_organization_id is not None:
-        parent_exists = db.session.get(Organization, data.parent_organization_id) is not None
-        if not parent_exists or data.parent_organization_id == host_id:
-            raise ValidationFailed.at(
-                ["body", "parent_organization_id"], "There is no such parent organization."
-            )
+    parent_id = data.parent_organization_id
+    if parent_id is not None and not guest_connections.knows_organization(host_id, parent_id):
+        # The same answer whether the organization exists or not: no oracle for names.
+        raise ValidationFailed.at(
+            ["body", "parent_organization_id"],
+            "Name as parent your own organization, one of your guests, or a parent shown on "
+            "one of your guests.",
+        )
     if _pending_invitation_exists(host_id, email, now):
         raise InvitationAlreadyPending(loc=["body", "email"])
     token = secrets.token_urlsafe(32)

@@ -43,10 +43,11 @@ def expire(app, invitation_id: str) -> None:
 
 
 def test_creating_returns_the_invitation_with_a_one_time_token(
-    app, api, host, host_token, make_org
+    app, api, host, host_token, make_org, make_connection
 ):
     """Does the host get the contract's fields, the token and the link to send?"""
     group = make_org("Helios Holdings")
+    make_connection(host, make_org("Helios Retail", parent=group))  # a parent the host knows
     response = api.invite(
         host_token, host, "Finance@Alder.example", parent_organization_id=str(group)
     )
@@ -506,3 +507,63 @@ def test_two_invitations_accepted_at_once_by_one_guest_connect_once(app, api, ma
 
     assert sorted(status for status, _ in results) == [201, 409], results
     assert row_count(app, GuestConnection) == 1
+
+
+@pytest.fixture
+def parents(host, make_org, make_connection, token_for) -> dict:
+    """Organizations a host may or may not name as parent; returns {description: id}."""
+    group = make_org("Helios Holdings")
+    guest = make_org("Helios Retail", parent=group)
+    make_connection(host, guest)
+    recorded = make_org("Recorded Group")
+    make_connection(host, make_org("Pine Mills"), parent=recorded)
+    other_host = make_org("Secret Competitor Ltd")
+    make_connection(other_host, make_org("Their Guest"))
+    return {
+        "itself": host,
+        "a guest": guest,
+        "a guest's own parent": group,
+        "a parent recorded on a connection": recorded,
+        "another host": other_host,
+        "nobody": uuid.uuid4(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("parent", "allowed"),
+    [
+        ("itself", True),
+        ("a guest", True),
+        ("a guest's own parent", True),
+        ("a parent recorded on a connection", True),
+        ("another host", False),
+        ("nobody", False),
+    ],
+)
+def test_a_host_names_as_parent_only_an_organization_it_knows(
+    api, host, host_token, parents, parent, allowed
+):
+    """Is another host's id refused exactly like an unknown id, never revealing its name?"""
+    response = api.invite(host_token, host, parent_organization_id=str(parents[parent]))
+    if allowed:
+        assert response.status_code == 201, response.json
+        return
+    assert response.status_code == 422
+    assert "Secret Competitor" not in response.get_data(as_text=True)
+    [problem] = response.json["detail"]
+    assert problem["loc"] == ["body", "parent_organization_id"]
+    assert problem["msg"].startswith("Name as parent your own organization")
+
+
+def test_the_cli_refuses_an_unknown_parent_alike(runner, host, parents):
+    """Does `flask invitations create --parent` apply the same rule and message?"""
+    for parent in ("another host", "nobody"):
+        result = runner.invoke(
+            args=[
+                "invitations", "create", "--host", str(host), "--email", "g@alder.example",
+                "--parent", str(parents[parent]),
+            ]
+        )  # fmt: skip
+        assert result.exit_code == 1
+        assert "Name as parent your own organization" in result.output
+        assert "Secret Competitor" not in result.output

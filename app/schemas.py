@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -41,17 +42,30 @@ Timestamp = Annotated[
 ]
 
 
-def refuse_nul(value: Any) -> Any:
-    """Refuse text holding NUL: PostgreSQL can neither store nor compare it."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("text must not contain the NUL character")
+# C0 controls (NUL, tab, CR, LF, ...), DEL and C1 controls: never part of a name, an e-mail
+# address or a line of text, and in an e-mail header or a log line they split it (injection).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_MESSAGE = (
+    "text must not contain control characters (such as NUL, line breaks or tabs)"
+)
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def refuse_control_characters(value: Any) -> Any:
+    """Refuse text holding control characters: PostgreSQL cannot store NUL, and CR/LF would
+    split e-mail headers and log lines."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValueError(CONTROL_CHARACTERS_MESSAGE)
     return value
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
-    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
+    _refuse_control_characters = field_validator("*", mode="after")(refuse_control_characters)
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -117,7 +131,10 @@ class GuestConnection(Schema):
     created_at: Timestamp
     updated_at: Timestamp
     total_score: float | None = Field(
-        ge=0, description="The guest's total score; null until calculated.", examples=[87.5]
+        ge=0,
+        le=100,
+        description="The guest's total score, 0 to 100; null until calculated.",
+        examples=[87.5],
     )
     score_updated_at: Timestamp | None = Field(description="When total_score last changed.")
     archived_at: Timestamp | None = Field(description="When archived; null when not archived.")
@@ -175,7 +192,9 @@ class GuestConnectionQuery(BaseModel):
     parent_organization_id: uuid.UUID | None = Field(
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
-    _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
+    _refuse_control_characters = field_validator("search_text", mode="after")(
+        refuse_control_characters
+    )
     order_by: GuestConnectionOrder = Field(
         default=GuestConnectionOrder.GUEST_NAME,
         description="Sort by this field; empty values come last, ties go by the guest's id.",
@@ -205,8 +224,8 @@ class Page(BaseModel):
     limit: int = Field(default=10, ge=1, le=100)
     # Bounded so that no database is asked for an offset beyond its integer range (500).
     offset: int = Field(default=0, ge=0, le=2**31 - 1)
-    # Every list's filters refuse NUL too (search text reaches PostgreSQL).
-    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
+    # Every list's filters refuse control characters too (search text reaches PostgreSQL).
+    _refuse_control_characters = field_validator("*", mode="after")(refuse_control_characters)
 
 
 # -- host connections (the guest's side) ----------------------------------------------------------
@@ -426,18 +445,21 @@ class ConnectionAction(Schema):
     updated_at: Timestamp
 
 
-Score = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False, examples=[87.5])]
+MAX_SCORE = 100  # a total score is a number from 0 to 100, as the pages show it
+Score = Annotated[
+    float, Field(strict=True, ge=0, le=MAX_SCORE, allow_inf_nan=False, examples=[87.5])
+]
 
 
 class AnalyticsSubmission(Schema):
-    total_score: Score = Field(description="The guest's total score: a finite number, 0 or more.")
+    total_score: Score = Field(description="The guest's total score: a number from 0 to 100.")
 
 
 class AnalyticsResult(Schema):
     """(ours) What a submitted analytics result changed."""
 
     organization_id: uuid.UUID = Field(description="The guest that submitted it.")
-    total_score: float = Field(ge=0)
+    total_score: float = Field(ge=0, le=100)
     status: str = Field(description="Always `success`: the score is applied at once.")
     connections_updated: int = Field(
         ge=0, description="How many connected hosts now show this score."
@@ -447,7 +469,7 @@ class AnalyticsResult(Schema):
 
 
 class ScoreChange(Schema):
-    total_score: float = Field(ge=0)
+    total_score: float = Field(ge=0, le=100)
     source: str = Field(description="`analytics` (the guest submitted it) or `cli` (an operator).")
     changed_at: Timestamp
 

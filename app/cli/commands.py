@@ -80,8 +80,8 @@ def parse_score(value: str | None) -> float | None:
         score = float(value)
     except ValueError:
         score = math.nan
-    if not math.isfinite(score) or score < 0:
-        raise CommandFailed(f"--score must be a number of 0 or more, not {value!r}.")
+    if not (math.isfinite(score) and 0 <= score <= schemas.MAX_SCORE):
+        raise CommandFailed(f"--score must be a number from 0 to 100, not {value!r}.")
     return score
 
 

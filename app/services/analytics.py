@@ -28,7 +28,11 @@ from app.models import (
 )
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.guest_connections import GuestConnectionNotFound, lock_connection
+from app.services.guest_connections import (
+    GuestConnectionNotFound,
+    checked_score,
+    lock_connection,
+)
 from app.services.lists import page, sort_order
 
 
@@ -102,6 +106,7 @@ def submit_score(
     guest_id: uuid.UUID, total_score: float, *, actor: Actor
 ) -> schemas.AnalyticsResult:
     """Record the guest's analytics result on all its connected hosts; resolve their requests."""
+    total_score = checked_score(total_score, ["body", "total_score"])
     now = utcnow()
     previous_scores = dict(
         db.session.execute(

@@ -350,6 +350,13 @@ def _connection_for_update(
     return connection
 
 
+def checked_score(value: float, loc: list[str | int]) -> float:
+    """Return the total score when it is a number from 0 to 100, else raise ValidationFailed."""
+    if not (math.isfinite(value) and 0 <= value <= schemas.MAX_SCORE):
+        raise ValidationFailed.at(loc, "The total score must be a number from 0 to 100.")
+    return value
+
+
 def connect(
     host_id: uuid.UUID,
     guest_id: uuid.UUID,
@@ -375,8 +382,8 @@ def connect(
             get_organization(organization_id)
     if host_id == guest_id:
         raise ValidationFailed.at(["guest"], "An organization cannot be its own guest.")
-    if total_score is not None and not (total_score >= 0 and math.isfinite(total_score)):
-        raise ValidationFailed.at(["score"], "The score must be a number of 0 or more.")
+    if total_score is not None:
+        total_score = checked_score(total_score, ["score"])
     owner_email = checked_email(owner_email, "owner_email")
     now = utcnow()
     connection = lock_connection(host_id, guest_id)

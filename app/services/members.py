@@ -20,9 +20,10 @@ from sqlalchemy import bindparam
 from app.errors import Conflict, Forbidden
 from app.extensions import db
 from app.models import ActorKind, Membership, Organization, Role, User, utcnow
+from app.schemas import CONTROL_CHARACTERS
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.organizations import checked_email, get_organization
+from app.services.organizations import checked_email, checked_name, get_organization
 
 
 class UnknownPerson(Forbidden):
@@ -78,7 +79,7 @@ def add_member(
     email = checked_email(email, max_length=254)
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name.strip() if name else None)
+        user = User(email=email, name=checked_name(name) if name else None)
         db.session.add(user)
         db.session.flush()
     elif db.session.get(Membership, (user.id, organization_id)) is not None:
@@ -157,7 +158,8 @@ def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None
         raise UnknownPerson()
     user.oidc_issuer, user.oidc_subject = issuer, subject
     if not user.name and isinstance(claims.get("name"), str):
-        user.name = claims["name"][:300]
+        # The provider's text, kept on one line: control characters become spaces.
+        user.name = CONTROL_CHARACTERS.sub(" ", claims["name"]).strip()[:300] or None
     user.last_login_at = utcnow()
     db.session.flush()
     _add_memberships(user, organization_ids)

@@ -9,10 +9,12 @@ from pydantic import EmailStr, TypeAdapter, ValidationError
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.models import Organization
+from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
 
 _email = TypeAdapter(EmailStr)
+CONTROLS = "control characters (such as line breaks, tabs or NUL)"
 
 
 class OrganizationNotFound(NotFound):
@@ -25,6 +27,8 @@ def checked_email(
 ) -> str:
     """Return the e-mail address normalized (lower-case), or raise ValidationFailed at loc."""
     where = loc or [field]
+    if has_control_characters(value):
+        raise ValidationFailed.at(where, f"The e-mail address must not contain {CONTROLS}.")
     try:
         email = _email.validate_python(value.strip())
     except ValidationError:
@@ -36,10 +40,16 @@ def checked_email(
     return email.lower()
 
 
-def checked_name(value: str, field: str = "name") -> str:
+def checked_name(
+    value: str, field: str = "name", max_length: int = 300, *, loc: list[str | int] | None = None
+) -> str:
+    """Return the name without surrounding spaces, or raise ValidationFailed at loc."""
+    where = loc or [field]
+    if has_control_characters(value):
+        raise ValidationFailed.at(where, f"The name must not contain {CONTROLS}.")
     name = value.strip()
-    if not 1 <= len(name) <= 300:
-        raise ValidationFailed.at([field], "The name must be 1 to 300 characters long.")
+    if not 1 <= len(name) <= max_length:
+        raise ValidationFailed.at(where, f"The name must be 1 to {max_length} characters long.")
     return name
 
 

@@ -8,8 +8,9 @@ import uuid
 from flask import Blueprint, flash, redirect, request, url_for
 
 from app.access import AccessContext
+from app.errors import AppError
 from app.services import analytics
-from app.web.org_pages import actor, org_page
+from app.web.org_pages import actor, flash_refusal, org_page
 
 bp = Blueprint("analytics", __name__)
 
@@ -23,10 +24,11 @@ def submit_analytics(access: AccessContext, org_id: uuid.UUID):
         score = float(request.form.get("total_score", "").strip().replace(",", "."))
     except ValueError:
         score = math.nan
-    if not math.isfinite(score) or score < 0:
-        flash("The total score must be a number of 0 or more.", "error")
+    try:
+        result = analytics.submit_score(org_id, score, actor=actor())
+    except AppError as error:
+        flash_refusal(error)
         return redirect(hosts_page)
-    result = analytics.submit_score(org_id, score, actor=actor())
     hosts_word = "host" if result.connections_updated == 1 else "hosts"
     flash(
         f"Your total score {score:g} is recorded and shown to "

@@ -37,9 +37,9 @@ def test_request_submit_and_the_score_shows_with_its_history(connected):
 def test_a_bad_score_is_explained(connected):
     _, _, guest_client, guest = connected
     hosts = f"/orgs/{guest}/hosts"
-    for bad in ("-1", "lots", "nan", "inf", ""):
+    for bad in ("-1", "100.5", "1e3", "lots", "nan", "inf", ""):
         response = post_form(guest_client, f"/orgs/{guest}/analytics", hosts, total_score=bad)
-        assert "must be a number of 0 or more" in text(
+        assert "must be a number from 0 to 100" in text(
             guest_client.get(response.headers["Location"])
         )
 

@@ -173,3 +173,11 @@ def test_the_page_has_no_inline_script(northwind):
     assert "<script>" not in page and " style=" not in page
     assert '<script src="/static/js/copy.js">' in page
     assert 'data-copy="new-client-secret" hidden' in page  # shown by the script only
+
+
+def test_the_api_clients_page_refuses_a_name_with_a_line_break(signed_in, host):
+    client = signed_in(host, role="owner")
+    page = f"/orgs/{host}/settings/api-clients"
+    response = post_form(client, page, page, name="ERP\nintegration")
+    assert response.status_code == 422
+    assert "must not contain control characters" in text(response)

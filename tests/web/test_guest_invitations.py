@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import GuestInvitation, Membership, Organization, Role
-from tests.conftest import sign_in_as
+from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
     HOST_ADMIN,
     accept_on_page,
@@ -155,3 +155,20 @@ def test_another_organizations_invitations_are_403(host_admin, guest_admin):
     host_client, _ = host_admin
     _, guest = guest_admin
     assert host_client.get(f"/orgs/{guest}/invitations").status_code == 403
+
+
+@pytest.mark.parametrize("control", ["\r\n", "\n", "\x1b"])
+def test_the_accept_page_refuses_a_name_with_control_characters(
+    app, host_admin, guest_admin, control
+):
+    """The reproduction: a guest name with CR/LF typed on the accept page is refused, clearly."""
+    host_client, host = host_admin
+    guest_client, _ = guest_admin
+    link = invitation_link(invite_on_page(host_client, host))
+    before = row_count(app, Organization)
+
+    response = accept_on_page(guest_client, link, name=f"Evil{control}Subject: hi")
+
+    assert response.status_code == 422
+    assert "must not contain control characters" in text(response)
+    assert row_count(app, Organization) == before

@@ -1,0 +1,44 @@
+"""Trust in what the host sees: scores bounded 0-100.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-30 16:10:00
+
+"""
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+# On SQLite, batch mode rebuilds each table; its other (named) CHECK constraints are reflected
+# and kept.
+SCORE_TABLES = {
+    "guest_connections": "total_score IS NULL OR (total_score >= 0 AND total_score <= 100)",
+    "score_changes": "total_score >= 0 AND total_score <= 100",
+}
+OLD_SCORE_CHECKS = {
+    "guest_connections": "total_score IS NULL OR total_score >= 0",
+    "score_changes": "total_score >= 0",
+}
+
+
+def upgrade():
+    # Scores above 100 were never shown as such by the pages; none should exist. Any that do
+    # are clamped, so the constraint can be added on every database.
+    op.execute("UPDATE guest_connections SET total_score = 100 WHERE total_score > 100")
+    op.execute("UPDATE score_changes SET total_score = 100 WHERE total_score > 100")
+    for table, condition in SCORE_TABLES.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(f"ck_{table}_score_not_negative"), type_="check")
+            batch_op.create_check_constraint(op.f(f"ck_{table}_score_range"), condition)
+
+
+def downgrade():
+    for table, condition in OLD_SCORE_CHECKS.items():
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(f"ck_{table}_score_range"), type_="check")
+            batch_op.create_check_constraint(op.f(f"ck_{table}_score_not_negative"), condition)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,9 @@ class Organization(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(100))
+    # Whether the e-mail is proven to be the organization's: only then does it count when an
+    # invitation to it is accepted by the system (see app/services/guest_invitations.py).
+    email_proven: Mapped[bool] = mapped_column(default=False, server_default=false())
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )

@@ -36,7 +36,7 @@ from app.models import (
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import contains_text, one_page, sort_order
-from app.services.organizations import checked_email, get_organization
+from app.services.organizations import checked_email, get_organization, proven_emails_of
 
 Guest = aliased(Organization, name="guest")
 Parent = aliased(Organization, name="parent")
@@ -480,14 +480,7 @@ def close_open_invitations(host_id: uuid.UUID, guest_id: uuid.UUID, now: datetim
 
     They become `accepted_by_system`: the guest got connected without their tokens.
     """
-    guest = db.session.get(Organization, guest_id)
-    emails = set(
-        db.session.scalars(
-            db.select(User.email).join(Membership).where(Membership.organization_id == guest_id)
-        )
-    )
-    if guest is not None and guest.email:
-        emails.add(guest.email.lower())
+    emails = proven_emails_of(guest_id)  # a typed, unproven e-mail never closes one
     if not emails:
         return 0
     # Rows a concurrent acceptance holds are skipped: that acceptance settles them itself,

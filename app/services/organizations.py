@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy import Select, func
 
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Organization
+from app.models import Membership, Organization, User
 from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
@@ -64,21 +65,33 @@ def get_organization(organization_id: uuid.UUID) -> Organization:
 def create_organization(
     name: str, email: str | None = None, parent_id: uuid.UUID | None = None, *, actor: Actor
 ) -> Organization:
-    """Create an organization (optionally within a parent group) and return it."""
-    organization = add_organization(name, email, parent_id, actor=actor)
+    """Create an organization (optionally within a parent group) and return it.
+
+    Only operators (the CLI) call this: their word proves the organization's e-mail.
+    """
+    organization = add_organization(name, email, parent_id, actor=actor, email_proven=True)
     db.session.commit()
     return organization
 
 
 def add_organization(
-    name: str, email: str | None = None, parent_id: uuid.UUID | None = None, *, actor: Actor
+    name: str,
+    email: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    *,
+    actor: Actor,
+    email_proven: bool = False,
 ) -> Organization:
-    """Add a new organization and its audit event to the session (the caller commits)."""
+    """Add a new organization and its audit event to the session (the caller commits).
+
+    A typed e-mail is not proven unless the caller says so (see proven_emails_of).
+    """
     if parent_id is not None:
         get_organization(parent_id)
     organization = Organization(
         name=checked_name(name),
         email=checked_email(email) if email else None,
+        email_proven=bool(email) and email_proven,
         parent_id=parent_id,
     )
     db.session.add(organization)
@@ -95,3 +108,32 @@ def add_organization(
         },
     )
     return organization
+
+
+def proven_emails_of(organization_id: uuid.UUID) -> set[str]:
+    """Return the e-mails proven to be the organization's: its own once proven, and those of
+    its members who signed in (the provider verified them when their account was linked)."""
+    organization = db.session.get(Organization, organization_id)
+    emails = set(
+        db.session.scalars(
+            db.select(User.email)
+            .join(Membership)
+            .where(Membership.organization_id == organization_id, User.oidc_subject.is_not(None))
+        )
+    )
+    if organization is not None and organization.email and organization.email_proven:
+        emails.add(organization.email.lower())
+    return emails
+
+
+def organizations_with_proven_email(email: str) -> Select:
+    """Select the ids of the organizations this e-mail is proven to belong to (see above)."""
+    own = db.select(Organization.id).where(
+        func.lower(Organization.email) == email, Organization.email_proven.is_(True)
+    )
+    of_members = (
+        db.select(Membership.organization_id)
+        .join(User)
+        .where(User.email == email, User.oidc_subject.is_not(None))
+    )
+    return own.union(of_members)

@@ -308,11 +308,15 @@ def test_bad_archive_bodies_are_422(api, host, host_token, body):
 
 
 def test_inviting_a_connected_guest_is_accepted_by_the_system(
-    api, host, host_token, make_org, make_connection, make_member
+    api, host, host_token, make_org, make_connection, signed_in
 ):
-    """Is an invitation to a guest already connected closed at once, with no token?"""
+    """Is an invitation to a guest already connected closed at once, with no token?
+
+    By the guest's e-mail (an operator's word proves it) or a member's that the sign-in
+    provider verified.
+    """
     guest = make_org("Alder Foods", "finance@alder.example")
-    make_member(guest, "cfo@alder.example")
+    signed_in(guest, "cfo@alder.example", role="member")
     make_connection(host, guest)
 
     by_org_email = api.invite(host_token, host, "finance@alder.example")
@@ -325,6 +329,21 @@ def test_inviting_a_connected_guest_is_accepted_by_the_system(
         assert body["guest_organization_id"] == str(guest)
         assert RFC3339_UTC.match(body["accepted_at"])
         assert body["invitation_token"] is None and body["invitation_url"] is None
+
+
+def test_an_unproven_member_email_closes_nothing(
+    api, host, host_token, make_org, make_connection, make_member
+):
+    """A member added by e-mail who never signed in proves nothing: the invitation waits."""
+    guest = make_org("Alder Foods")
+    make_member(guest, "cfo@alder.example")
+    make_connection(host, guest)
+
+    response = api.invite(host_token, host, "cfo@alder.example")
+
+    assert response.status_code == 201
+    assert response.json["status"] == "sent"
+    assert response.json["invitation_token"]
 
 
 def test_connecting_by_cli_accepts_open_invitations_by_the_system(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.models import GuestInvitation, Membership, Organization, Role
+from app.models import GuestInvitation, InvitationStatus, Membership, Organization, Role
 from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
     HOST_ADMIN,
@@ -172,3 +172,84 @@ def test_the_accept_page_refuses_a_name_with_control_characters(
     assert response.status_code == 422
     assert "must not contain control characters" in text(response)
     assert row_count(app, Organization) == before
+
+
+# -- taking over an invitation (issue 11, item 1) -----------------------------------------------
+
+VICTIM = "cfo@bigcustomer.example"
+ATTACKER = "mallory@evil.example"
+
+
+def person(app, oidc_provider, make_org, make_member, email: str, org_name: str):
+    """Return (a signed-in client, their organization) for a person with a verified e-mail."""
+    organization = make_org(org_name)
+    make_member(organization, email, role="owner")
+    client = app.test_client()
+    sign_in_as(client, oidc_provider, f"sub-{email}", {"email": email, "email_verified": True})
+    return client, organization
+
+
+def invitation_to(app, email: str) -> GuestInvitation:
+    with app.app_context():
+        return db.session.scalars(
+            db.select(GuestInvitation)
+            .where(GuestInvitation.email == email)
+            .order_by(GuestInvitation.created_at.desc())
+        ).first()
+
+
+def test_a_typed_organization_email_does_not_take_over_an_invitation(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """The reproduction: the attacker names their new organization after the victim and types
+    the victim's e-mail. Nothing of the victim's invitation may move."""
+    host_client, host = host_admin
+    victim_link = invitation_link(invite_on_page(host_client, host, email=VICTIM))
+    attacker_link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    attacker, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Evil Corp")
+
+    taken = accept_on_page(attacker, attacker_link, name="Big Customer Ltd", email=VICTIM)
+
+    assert taken.status_code == 302  # the attacker's own invitation is theirs to accept
+    victims = invitation_to(app, VICTIM)
+    assert victims.status == InvitationStatus.SENT
+    assert victims.guest_organization_id is None
+    # A fresh invitation to the victim's e-mail waits for the victim, too.
+    dashboard = f"/orgs/{host}/guest-connections"
+    post_form(
+        host_client,
+        f"/orgs/{host}/invitations/{victims.id}/archived",
+        dashboard,
+        archived="true",
+    )
+    fresh_link = invitation_link(invite_on_page(host_client, host, email=VICTIM))
+    fresh = invitation_to(app, VICTIM)
+    assert fresh.status == InvitationStatus.SENT and fresh.guest_organization_id is None
+    # And the real guest's link works.
+    victim, real_org = person(app, oidc_provider, make_org, make_member, VICTIM, "Big Customer")
+    accepted = accept_on_page(victim, fresh_link, organization_id=str(real_org))
+    assert accepted.status_code == 302
+    assert invitation_to(app, VICTIM).guest_organization_id == real_org
+    assert victim_link != fresh_link
+
+
+def test_the_signed_in_persons_own_verified_email_is_proven(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """Typing one's own (provider-verified) e-mail proves it: later invitations to it close."""
+    host_client, host = host_admin
+    link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    newcomer, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Old Co")
+
+    accept_on_page(newcomer, link, name="New Co", email=ATTACKER.upper())
+
+    with app.app_context():
+        organization = db.session.scalar(
+            db.select(Organization).where(Organization.name == "New Co")
+        )
+    assert organization.email_proven is True
+    dashboard = f"/orgs/{host}/guest-connections"
+    again = invite_on_page(host_client, host, email=ATTACKER)
+    assert again.status_code == 200, text(again)
+    assert invitation_to(app, ATTACKER).status == InvitationStatus.ACCEPTED_BY_SYSTEM
+    assert dashboard  # the host sees it closed at once

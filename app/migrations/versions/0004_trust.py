@@ -1,4 +1,4 @@
-"""Trust in what the host sees: scores bounded 0-100.
+"""Trust in what the host sees: scores bounded 0-100, proven organization e-mails.
 
 Revision ID: 0004
 Revises: 0003
@@ -6,6 +6,7 @@ Create Date: 2026-11-30 16:10:00
 
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -27,6 +28,16 @@ OLD_SCORE_CHECKS = {
 
 
 def upgrade():
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("email_proven", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+    # An operator's `flask orgs create --email` vouched for the e-mail; a typed one did not.
+    op.execute(
+        "UPDATE organizations SET email_proven = TRUE WHERE email IS NOT NULL AND id IN "
+        "(SELECT organization_id FROM audit_events "
+        "WHERE action = 'organization.created' AND actor_kind = 'cli')"
+    )
     # Scores above 100 were never shown as such by the pages; none should exist. Any that do
     # are clamped, so the constraint can be added on every database.
     op.execute("UPDATE guest_connections SET total_score = 100 WHERE total_score > 100")
@@ -38,6 +49,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_column("email_proven")
     for table, condition in OLD_SCORE_CHECKS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(op.f(f"ck_{table}_score_range"), type_="check")

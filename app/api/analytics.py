@@ -11,7 +11,7 @@ from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
 from app.errors import Forbidden
-from app.schemas import Schema
+from app.schemas import Role, Schema
 from app.services import analytics
 from app.services.audit import Actor
 
@@ -39,6 +39,7 @@ class NotTheTarget(Forbidden):
     status=201,
     not_found=True,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def request_analytics(access: AccessContext, path: OrganizationPath) -> schemas.ConnectionAction:
     """Ask the guest `org_id` of the target (host) organization to run analytics.
@@ -64,6 +65,7 @@ def request_analytics(access: AccessContext, path: OrganizationPath) -> schemas.
     body=schemas.AnalyticsSubmission,
     response=schemas.AnalyticsResult,
     status=201,
+    minimum_role=Role.ADMIN,
 )
 def submit_analytics(
     access: AccessContext, path: OrganizationPath, body: schemas.AnalyticsSubmission

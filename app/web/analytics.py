@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 
 from app.access import AccessContext
 from app.errors import AppError
+from app.schemas import Role
 from app.services import analytics
 from app.web.org_pages import actor, flash_refusal, org_page
 
@@ -16,7 +17,7 @@ bp = Blueprint("analytics", __name__)
 
 
 @bp.post("/orgs/<uuid:org_id>/analytics")
-@org_page()
+@org_page(Role.ADMIN)
 def submit_analytics(access: AccessContext, org_id: uuid.UUID):
     """Record the organization's analytics result: its total score, for all its hosts."""
     hosts_page = url_for("host_connections.hosts", org_id=org_id)

@@ -12,6 +12,7 @@ from app.models.connections import (
     ScoreChange,
 )
 from app.models.organizations import ApiClient, Membership, Organization, SigningKey, User
+from app.models.sessions import BrowserSession
 from app.models.types import (
     ActionStatus,
     ActionType,
@@ -30,6 +31,7 @@ __all__ = [
     "ActorKind",
     "ApiClient",
     "AuditEvent",
+    "BrowserSession",
     "ConnectionAction",
     "ConnectionStatus",
     "GuestConnection",

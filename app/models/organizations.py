@@ -68,6 +68,9 @@ class User(db.Model):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised to end all of the user's browser sessions at once (removal from an organization):
+    # each session records the epoch it began in (see app/web/auth.py).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

@@ -81,6 +81,8 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_REVOKED = "api_client.revoked", "API client revoked"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
     MEMBERSHIP_ADDED = "membership.added", "Member added"
+    MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Member's role changed"
+    MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)

@@ -1,4 +1,5 @@
-"""Trust in what the host sees: scores bounded 0-100, proven organization e-mails.
+"""Trust in what the host sees: scores bounded 0-100, proven organization e-mails, browser
+sessions on the server and a session epoch per user.
 
 Revision ID: 0004
 Revises: 0003
@@ -28,6 +29,18 @@ OLD_SCORE_CHECKS = {
 
 
 def upgrade():
+    op.create_table(
+        "browser_sessions",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_browser_sessions")),
+    )
+    op.create_index("ix_browser_sessions_expires_at", "browser_sessions", ["expires_at"])
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("email_proven", sa.Boolean(), server_default=sa.false(), nullable=False)
@@ -49,6 +62,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_column("session_epoch")
+    op.drop_index("ix_browser_sessions_expires_at", table_name="browser_sessions")
+    op.drop_table("browser_sessions")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_column("email_proven")
     for table, condition in OLD_SCORE_CHECKS.items():

@@ -108,6 +108,17 @@ def create_org(name: str, email: str | None, parent: str | None) -> None:
     click.echo(organization.id)
 
 
+@orgs_cli.command("link-sso")
+@click.option("--org", "org_id", required=True)
+@click.option("--issuer", required=True, help="The OpenID provider's issuer URL.")
+@click.option("--claim-value", required=True, help="The organization's value in OIDC_ORG_CLAIM.")
+@reports_errors
+def link_sso(org_id: str, issuer: str, claim_value: str) -> None:
+    """Admit people whose ID token from ISSUER names CLAIM_VALUE as members (role member)."""
+    link = organizations.link_sso(parse_id(org_id, "--org"), issuer, claim_value, actor=Actor.cli())
+    click.echo(f"{link.organization_id} admits {link.issuer} claim value {link.claim_value!r}")
+
+
 @members_cli.command("add")
 @click.option("--org", "org_id", required=True)
 @click.option("--email", required=True)

@@ -11,7 +11,14 @@ from app.models.connections import (
     OutboxMessage,
     ScoreChange,
 )
-from app.models.organizations import ApiClient, Membership, Organization, SigningKey, User
+from app.models.organizations import (
+    ApiClient,
+    Membership,
+    Organization,
+    SigningKey,
+    SsoLink,
+    User,
+)
 from app.models.sessions import BrowserSession
 from app.models.types import (
     ActionStatus,
@@ -44,6 +51,7 @@ __all__ = [
     "ScoreChange",
     "ScoreSource",
     "SigningKey",
+    "SsoLink",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -53,6 +53,24 @@ class Organization(db.Model):
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
 
 
+class SsoLink(db.Model):
+    """An organization's opt-in to sign-in by claim: people whose ID token from `issuer` names
+    `claim_value` in OIDC_ORG_CLAIM become its members. Set by its owner; one per organization."""
+
+    __tablename__ = "sso_links"
+    __table_args__ = (
+        UniqueConstraint("issuer", "claim_value"),
+        CheckConstraint("length(claim_value) BETWEEN 1 AND 255", name="claim_value_length"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    issuer: Mapped[str] = mapped_column(String(500))
+    claim_value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (

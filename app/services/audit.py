@@ -83,6 +83,8 @@ class AuditAction(enum.StrEnum):
     MEMBERSHIP_ADDED = "membership.added", "Member added"
     MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Member's role changed"
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
+    SSO_LINKED = "organization.sso_linked", "Sign-in by claim linked"
+    SSO_UNLINKED = "organization.sso_unlinked", "Sign-in by claim unlinked"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)

@@ -24,7 +24,12 @@ from app.models import ActorKind, Membership, Organization, Role, User, utcnow
 from app.schemas import CONTROL_CHARACTERS
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.organizations import checked_email, checked_name, get_organization
+from app.services.organizations import (
+    checked_email,
+    checked_name,
+    get_organization,
+    organizations_linked_to,
+)
 
 
 class UnknownPerson(Forbidden):
@@ -248,7 +253,7 @@ def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None
     if not subject:
         raise UnknownPerson()
     email = _verified_email(claims)
-    organization_ids = _claimed_organizations(claims, org_claim)
+    organization_ids = _claimed_organizations(claims, org_claim, issuer)
     user = db.session.scalar(
         db.select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
     )
@@ -283,23 +288,19 @@ def _verified_email(claims: Mapping[str, Any]) -> str | None:
     return email if 3 <= len(email) <= 254 and "@" in email else None
 
 
-def _claimed_organizations(claims: Mapping[str, Any], org_claim: str | None) -> list[uuid.UUID]:
-    """Return the ids of existing organizations named in the claim (a list or a string)."""
+def _claimed_organizations(
+    claims: Mapping[str, Any], org_claim: str | None, issuer: str
+) -> list[uuid.UUID]:
+    """Return the organizations that opted in (linked by their owner) to a value of the claim
+    (a list or a string), at this issuer. Unlinked values, ids included, grant nothing."""
     if not org_claim or org_claim not in claims:
         return []
     value = claims[org_claim]
     values = re.split(r"[\s,]+", value) if isinstance(value, str) else value
     if not isinstance(values, list):
         return []
-    ids = set()
-    for item in values:
-        try:
-            ids.add(uuid.UUID(str(item)))
-        except ValueError:
-            continue
-    if not ids:
-        return []
-    return list(db.session.scalars(db.select(Organization.id).where(Organization.id.in_(ids))))
+    wanted = {item for item in values if isinstance(item, str) and 1 <= len(item) <= 255}
+    return organizations_linked_to(issuer, wanted)
 
 
 def _add_memberships(user: User, organization_ids: list[uuid.UUID]) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
 from sqlalchemy import Select, func
 
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Membership, Organization, User
+from app.models import Membership, Organization, SsoLink, User
 from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
@@ -137,3 +138,117 @@ def organizations_with_proven_email(email: str) -> Select:
         .where(User.email == email, User.oidc_subject.is_not(None))
     )
     return own.union(of_members)
+
+
+# -- sign-in by claim: an organization's opt-in -------------------------------------------------
+
+
+class ClaimValueTaken(Conflict):
+    code = "sso_claim_value_taken"
+    message = "Another organization already uses this claim value at this issuer."
+
+
+def normalized_issuer(value: str) -> str:
+    """Return the issuer as the sign-in compares it (no trailing slash)."""
+    return value.strip().rstrip("/")
+
+
+def get_sso_link(organization_id: uuid.UUID) -> SsoLink | None:
+    """Return the organization's sign-in link, or None when it has not opted in."""
+    return db.session.get(SsoLink, organization_id)
+
+
+def link_sso(organization_id: uuid.UUID, issuer: str, claim_value: str, *, actor: Actor) -> SsoLink:
+    """Let people whose ID token from `issuer` names `claim_value` (in OIDC_ORG_CLAIM) in."""
+    get_organization(organization_id)
+    issuer = _checked_issuer(issuer)
+    claim_value = _checked_claim_value(claim_value)
+    taken = db.session.scalar(
+        db.select(SsoLink.organization_id).where(
+            SsoLink.issuer == issuer,
+            SsoLink.claim_value == claim_value,
+            SsoLink.organization_id != organization_id,
+        )
+    )
+    if taken is not None:
+        raise ClaimValueTaken(loc=["claim_value"])
+    link = get_sso_link(organization_id)
+    before = (link.issuer, link.claim_value) if link else (None, None)
+    if link is None:
+        link = SsoLink(organization_id=organization_id, issuer=issuer, claim_value=claim_value)
+        db.session.add(link)
+    link.issuer, link.claim_value = issuer, claim_value
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.SSO_LINKED,
+        Subject.organization(organization_id),
+        {"issuer": (before[0], issuer), "claim_value": (before[1], claim_value)},
+    )
+    db.session.commit()
+    return link
+
+
+def unlink_sso(organization_id: uuid.UUID, *, actor: Actor) -> None:
+    """Stop admitting people by claim (memberships already granted stay)."""
+    link = get_sso_link(organization_id)
+    if link is not None:
+        audit.record(
+            organization_id,
+            actor,
+            AuditAction.SSO_UNLINKED,
+            Subject.organization(organization_id),
+            {"issuer": (link.issuer, None), "claim_value": (link.claim_value, None)},
+        )
+        db.session.delete(link)
+    db.session.commit()
+
+
+def organizations_linked_to(issuer: str, claim_values: set[str]) -> list[uuid.UUID]:
+    """Return the organizations that opted in to these claim values at this issuer."""
+    if not claim_values:
+        return []
+    return list(
+        db.session.scalars(
+            db.select(SsoLink.organization_id).where(
+                SsoLink.issuer == normalized_issuer(issuer),
+                SsoLink.claim_value.in_(claim_values),
+            )
+        )
+    )
+
+
+def _checked_issuer(value: str) -> str:
+    issuer = normalized_issuer(value)
+    parts = urlsplit(issuer)
+    if (
+        has_control_characters(value)
+        or parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or len(issuer) > 500
+    ):
+        raise ValidationFailed.at(
+            ["issuer"], "The issuer must be the provider's URL, e.g. https://login.example.com."
+        )
+    return issuer
+
+
+def _checked_claim_value(value: str) -> str:
+    claim_value = value.strip()
+    if has_control_characters(value) or not 1 <= len(claim_value) <= 255:
+        raise ValidationFailed.at(
+            ["claim_value"], "The claim value must be 1 to 255 characters, on one line."
+        )
+    if any(character in claim_value for character in " ,"):
+        raise ValidationFailed.at(
+            ["claim_value"],
+            "The claim value must not contain spaces or commas (they separate values).",
+        )
+    try:
+        uuid.UUID(claim_value)
+    except ValueError:
+        return claim_value
+    raise ValidationFailed.at(
+        ["claim_value"],
+        "Choose an external id of your own (such as acme-eu), not an organization id.",
+    )

@@ -448,3 +448,25 @@ def test_member_commands_refuse_with_one_line(runner, make_org, make_member, arg
     assert result.exit_code == 1
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_orgs_link_sso_admits_by_claim_value(app, runner, make_org):
+    org = make_org("Northwind Supplies")
+    result = runner.invoke(
+        args=[
+            "orgs", "link-sso", "--org", str(org), "--issuer", "https://login.example.com/",
+            "--claim-value", "northwind-eu",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        f"{org} admits https://login.example.com claim value 'northwind-eu'"
+    )
+    refused = runner.invoke(
+        args=[
+            "orgs", "link-sso", "--org", str(org), "--issuer", "https://login.example.com",
+            "--claim-value", str(org),
+        ]
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "not an organization id" in refused.output

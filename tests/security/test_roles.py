@@ -2,7 +2,7 @@
 """Who inside an organization may do what: the role matrix of README and SECURITY.md, walked.
 
 `member` reads; `admin` also manages the organization's guests and hosts; `owner` also manages
-API clients (and members, and settings). An API client acts as `owner`. For each row, each role
+API clients, members (CLI) and settings. An API client acts as `owner`. For each row, each role
 and a person with no membership: allowed → success; below → 403 with the contract's body (the
 API) or the error page (the pages), and nothing changed.
 """
@@ -24,6 +24,7 @@ from app.models import (
     GuestInvitation,
     OutboxMessage,
     ScoreChange,
+    SsoLink,
 )
 from tests.conftest import csrf_token, in_days, sign_in_as
 
@@ -79,6 +80,8 @@ PAGES = [
     Row("submit the score", "guest", "POST", "/orgs/{guest}/analytics", "admin", (("total_score", "61"),)),
     Row("API clients page", "host", "GET", "/orgs/{host}/settings/api-clients", "owner"),
     Row("create an API client", "host", "POST", "/orgs/{host}/settings/api-clients", "owner", (("name", "ERP"),)),
+    Row("settings page", "host", "GET", "/orgs/{host}/settings", "owner"),
+    Row("link sign-in by claim", "host", "POST", "/orgs/{host}/settings/sso", "owner", (("issuer", "https://login.example.com"), ("claim_value", "acme"))),
 ]  # fmt: skip
 
 
@@ -123,7 +126,7 @@ def snapshot(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
             db.session.scalar(db.select(db.func.count()).select_from(model))
-            for model in (AuditEvent, GuestInvitation, ConnectionAction, OutboxMessage, ScoreChange, ApiClient)
+            for model in (AuditEvent, GuestInvitation, ConnectionAction, OutboxMessage, ScoreChange, ApiClient, SsoLink)
         )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """Trust in what the host sees: scores bounded 0-100, proven organization e-mails, browser
-sessions on the server and a session epoch per user.
+sessions on the server, a session epoch per user, organizations' opt-in to sign-in by claim.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,6 +29,24 @@ OLD_SCORE_CHECKS = {
 
 
 def upgrade():
+    op.create_table(
+        "sso_links",
+        sa.Column("organization_id", sa.Uuid(), nullable=False),
+        sa.Column("issuer", sa.String(length=500), nullable=False),
+        sa.Column("claim_value", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "length(claim_value) BETWEEN 1 AND 255", name=op.f("ck_sso_links_claim_value_length")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_sso_links_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_sso_links")),
+        sa.UniqueConstraint("issuer", "claim_value", name=op.f("uq_sso_links_issuer_claim_value")),
+    )
     op.create_table(
         "browser_sessions",
         sa.Column("id", sa.String(length=255), nullable=False),
@@ -62,6 +80,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table("sso_links")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("session_epoch")
     op.drop_index("ix_browser_sessions_expires_at", table_name="browser_sessions")

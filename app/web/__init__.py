@@ -13,6 +13,7 @@ from app.web import (
     guest_connections,
     guest_invitations,
     host_connections,
+    members,
     org_pages,
     organizations,
 )
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         host_connections.bp,
         analytics.bp,
         api_clients.bp,
+        members.bp,
     ):
         app.register_blueprint(blueprint)
     error_pages.register_error_handlers(app)

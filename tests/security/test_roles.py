@@ -80,6 +80,8 @@ PAGES = [
     Row("submit the score", "guest", "POST", "/orgs/{guest}/analytics", "admin", (("total_score", "61"),)),
     Row("API clients page", "host", "GET", "/orgs/{host}/settings/api-clients", "owner"),
     Row("create an API client", "host", "POST", "/orgs/{host}/settings/api-clients", "owner", (("name", "ERP"),)),
+    Row("members page", "host", "GET", "/orgs/{host}/settings/members", "owner"),
+    Row("add a member", "host", "POST", "/orgs/{host}/settings/members", "owner", (("email", "new@host.example"), ("role", "owner"))),
     Row("settings page", "host", "GET", "/orgs/{host}/settings", "owner"),
     Row("link sign-in by claim", "host", "POST", "/orgs/{host}/settings/sso", "owner", (("issuer", "https://login.example.com"), ("claim_value", "acme"))),
 ]  # fmt: skip

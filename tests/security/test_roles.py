@@ -191,6 +191,15 @@ def test_every_api_operation_declares_the_matrix_role():
     assert declared == expected
 
 
+def test_the_openapi_document_names_each_operations_lowest_role(client):
+    paths = client.get("/v1/openapi.json").json["paths"]
+    for row in API:
+        path = "/v1" + _flask_rule(row.path.removeprefix("/v1")).replace("<", "{").replace(">", "}")
+        operation = paths[path][row.method.lower()]
+        assert operation["x-minimum-role"] == row.lowest, row.operation
+        assert f"Lowest role: {row.lowest}" in operation["description"]
+
+
 def _flask_rule(path: str) -> str:
     names = {
         "{host}": "<host_org_id>",

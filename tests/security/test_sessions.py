@@ -155,6 +155,9 @@ def test_the_database_is_the_default_store_and_redis_a_setting(tmp_path):
         )
     )
     assert isinstance(redis_app.session_interface, RedisSessions)
+    for each in (app, redis_app):
+        with each.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -186,12 +189,19 @@ def test_sessions_in_redis_end_at_sign_out(app, oidc_provider, make_org, make_me
     host = make_org("Northwind Supplies")
     make_member(host, EMAIL, role="member")
     client = redis_app.test_client()
-    sign_in_as(client, oidc_provider, "sub-nora-redis", {"email": EMAIL, "email_verified": True})
-    stolen = session_cookie(client)
-    assert client.get(dashboard(host)).status_code == 200
-    assert stored_sessions(app) == 0  # not in the database
+    try:
+        sign_in_as(
+            client, oidc_provider, "sub-nora-redis", {"email": EMAIL, "email_verified": True}
+        )
+        stolen = session_cookie(client)
+        assert client.get(dashboard(host)).status_code == 200
+        assert stored_sessions(app) == 0  # not in the database
 
-    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/signed-out")})
-    client.set_cookie("session", stolen)
+        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/signed-out")})
+        client.set_cookie("session", stolen)
 
-    assert client.get(dashboard(host)).status_code == 302
+        assert client.get(dashboard(host)).status_code == 302
+    finally:
+        with redis_app.app_context():
+            db.engine.dispose()
+        redis_app.session_interface.client.close()

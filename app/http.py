@@ -154,3 +154,8 @@ def external_url(endpoint: str, **values: Any) -> str:
 def invitation_accept_url(token: str) -> str:
     """Return the link a guest follows to accept an invitation."""
     return external_url("guest_invitations.accept_page", token=token)
+
+
+def email_confirmation_url(token: str) -> str:
+    """Return the link that proves an organization's e-mail, sent to that e-mail."""
+    return external_url("organizations.confirm_email_page", token=token)

@@ -44,6 +44,8 @@ class Organization(db.Model):
     # Whether the e-mail is proven to be the organization's: only then does it count when an
     # invitation to it is accepted by the system (see app/services/guest_invitations.py).
     email_proven: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The hash of the token in the confirmation link sent to an unproven e-mail (None: none open).
+    email_confirmation_hash: Mapped[str | None] = mapped_column(String(128))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )

@@ -49,6 +49,11 @@ class Actor:
         return cls(ActorKind.USER, principal.id, label[:LABEL_LENGTH])
 
     @classmethod
+    def mailbox(cls, email: str) -> Actor:
+        """Return the actor for whoever read a link sent to this e-mail and followed it."""
+        return cls(ActorKind.USER, f"mailbox:{email}"[:128], f"{email} (confirmation link)")
+
+    @classmethod
     def cli(cls) -> Actor:
         """Return the actor for a flask command, named by the operating-system login."""
         try:
@@ -80,6 +85,7 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_CREATED = "api_client.created", "API client created"
     API_CLIENT_REVOKED = "api_client.revoked", "API client revoked"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
+    ORGANIZATION_EMAIL_CONFIRMED = "organization.email_confirmed", "Organization e-mail confirmed"
     MEMBERSHIP_ADDED = "membership.added", "Member added"
     MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Member's role changed"
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"

@@ -461,16 +461,21 @@ def accept_as_new_organization(
     token: str,
     *,
     actor: Actor,
+    confirm_url: organizations.ConfirmUrl,
 ) -> schemas.HostConnection:
     """Create an organization owned by this user and accept the invitation for it, or neither.
 
-    The organization's e-mail is proven only when it is the person's own, which their sign-in
-    provider verified: a typed address never makes invitations to it `accepted_by_system`.
+    The organization's e-mail is proven when it is the person's own, which their sign-in
+    provider verified; another address gets a confirmation link and counts once it is followed.
+    A typed address alone never makes invitations to it `accepted_by_system`.
     """
     user = db.session.get(User, user_id)
     typed = organizations.checked_email(email) if email else None
     proven = typed is not None and user.oidc_subject is not None and typed == user.email
     organization = organizations.add_organization(name, email, actor=actor, email_proven=proven)
+    if typed is not None and not proven:
+        # Another address: it counts once someone who reads it follows the link sent there.
+        organizations.request_email_confirmation(organization, confirm_url)
     members.add_membership(organization.id, user, Role.OWNER, actor=actor)
     try:
         return accept_invitation(organization.id, host_id, token, actor=actor)

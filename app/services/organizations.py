@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -10,10 +12,11 @@ from sqlalchemy import Select, func
 
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Membership, Organization, SsoLink, User
+from app.models import Membership, Organization, OutboxMessage, SsoLink, User
 from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
+from app.services.tokens import hash_client_secret
 
 _email = TypeAdapter(EmailStr)
 CONTROLS = "control characters (such as line breaks, tabs or NUL)"
@@ -108,6 +111,65 @@ def add_organization(
             if getattr(organization, field) is not None
         },
     )
+    return organization
+
+
+class ConfirmationNotFound(NotFound):
+    code = "email_confirmation_not_found"
+    message = "This confirmation link is not valid (it may have been used already)."
+
+
+# Turns a confirmation token into the link sent to the e-mail; the faces build it.
+ConfirmUrl = Callable[[str], str]
+
+
+def request_email_confirmation(organization: Organization, confirm_url: ConfirmUrl) -> None:
+    """Queue a link to the organization's unproven e-mail that proves it (the caller commits)."""
+    token = secrets.token_urlsafe(32)
+    organization.email_confirmation_hash = hash_client_secret(token)
+    db.session.add(
+        OutboxMessage(
+            kind="email_confirmation",
+            recipient_email=organization.email,
+            subject=f"Confirm {organization.email} as the e-mail of {organization.name}",
+            body=(
+                f"Someone named {organization.email} as the e-mail address of the organization "
+                f"{organization.name} on Guest Connections. Hosts that invite this address will "
+                f"then be connected to {organization.name} at once. If that is right, confirm "
+                f"it here: {confirm_url(token)}\nIf it is not, ignore this message: nothing "
+                "happens without your confirmation."
+            ),
+            guest_organization_id=organization.id,
+        )
+    )
+
+
+def confirmation_target(token: str) -> Organization:
+    """Return the organization a confirmation link is for, or raise ConfirmationNotFound."""
+    organization = db.session.scalar(
+        db.select(Organization).where(
+            Organization.email_confirmation_hash == hash_client_secret(token)
+        )
+    )
+    if organization is None:
+        raise ConfirmationNotFound()
+    return organization
+
+
+def confirm_email(token: str) -> Organization:
+    """Prove the organization's e-mail with the link sent to it; return the organization."""
+    organization = confirmation_target(token)
+    actor = Actor.mailbox(organization.email)
+    organization.email_proven = True
+    organization.email_confirmation_hash = None
+    audit.record(
+        organization.id,
+        actor,
+        AuditAction.ORGANIZATION_EMAIL_CONFIRMED,
+        Subject.organization(organization.id),
+        {"email_proven": (False, True)},
+    )
+    db.session.commit()
     return organization
 
 

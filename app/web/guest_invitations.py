@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from app import schemas
 from app.access import AccessContext, role_at_least
 from app.errors import AppError
-from app.http import invitation_accept_url
+from app.http import email_confirmation_url, invitation_accept_url
 from app.schemas import InvitationStatus, Role
 from app.services import guest_invitations
 from app.web.org_pages import (
@@ -195,6 +195,7 @@ def accept():
                 host_id,
                 token,
                 actor=actor(),
+                confirm_url=email_confirmation_url,
             )
     except AppError as error:
         flash(fixable_refusal(error), "error")

@@ -84,3 +84,23 @@ def _settings(org_id: uuid.UUID, *, status: int = 200, **context):
         ),
         status,
     )
+
+
+# -- proving an organization's e-mail: the link sent to it ----------------------------------------
+
+
+@bp.get("/organizations/confirm-email")
+def confirm_email_page():
+    """Show what the link confirms; confirming is a button (mail scanners open links, not forms)."""
+    token = request.args.get("token", "")
+    organization = organizations.confirmation_target(token)
+    return render_template(
+        "organizations/confirm_email.html", organization=organization, token=token
+    )
+
+
+@bp.post("/organizations/confirm-email")
+def confirm_email():
+    """Prove the organization's e-mail: invitations to it now reach the organization."""
+    organization = organizations.confirm_email(request.form.get("token", ""))
+    return render_template("organizations/confirm_email.html", organization=organization, done=True)

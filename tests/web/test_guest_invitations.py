@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from app.extensions import db
-from app.models import GuestInvitation, InvitationStatus, Membership, Organization, Role
+from app.models import (
+    GuestInvitation,
+    InvitationStatus,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Role,
+)
 from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
     HOST_ADMIN,
@@ -253,3 +263,51 @@ def test_the_signed_in_persons_own_verified_email_is_proven(
     assert again.status_code == 200, text(again)
     assert invitation_to(app, ATTACKER).status == InvitationStatus.ACCEPTED_BY_SYSTEM
     assert dashboard  # the host sees it closed at once
+
+
+def confirmation_link(app, email: str) -> str:
+    """Return the link in the confirmation message queued to this e-mail."""
+    with app.app_context():
+        body = db.session.scalar(
+            db.select(OutboxMessage.body).where(
+                OutboxMessage.kind == "email_confirmation", OutboxMessage.recipient_email == email
+            )
+        )
+    assert body, f"no confirmation queued to {email}"
+    return re.search(r"(/organizations/confirm-email\?token=\S+)", body).group(1)
+
+
+def test_a_typed_email_counts_once_its_reader_follows_the_confirmation_link(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """The other proof: a link sent to the typed address. Opening it proves nothing yet;
+    pressing confirm does."""
+    host_client, host = host_admin
+    link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    newcomer, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Old Co")
+    accept_on_page(newcomer, link, name="Big Customer Ltd", email=VICTIM)
+    confirm = confirmation_link(app, VICTIM)
+
+    reader = app.test_client()  # whoever reads the victim's mail, signed in nowhere
+    page = reader.get(confirm)
+    assert page.status_code == 200
+    assert f"Is {VICTIM} the e-mail of Big Customer Ltd?" in html.unescape(text(page))
+    with app.app_context():
+        organization = db.session.scalar(
+            db.select(Organization).where(Organization.name == "Big Customer Ltd")
+        )
+    assert organization.email_proven is False
+
+    form = {
+        "token": re.search(r'name="token" value="([^"]+)"', text(page)).group(1),
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', text(page)).group(1),
+    }
+    done = reader.post("/organizations/confirm-email", data=form)
+
+    assert done.status_code == 200 and "is confirmed" in text(done)
+    with app.app_context():
+        assert db.session.get(Organization, organization.id).email_proven is True
+    invite_on_page(host_client, host, email=VICTIM)
+    assert invitation_to(app, VICTIM).status == InvitationStatus.ACCEPTED_BY_SYSTEM
+    again = reader.post("/organizations/confirm-email", data=form)
+    assert again.status_code == 404  # the link works once

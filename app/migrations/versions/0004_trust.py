@@ -63,6 +63,7 @@ def upgrade():
         batch_op.add_column(
             sa.Column("email_proven", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
+        batch_op.add_column(sa.Column("email_confirmation_hash", sa.String(length=128)))
     # An operator's `flask orgs create --email` vouched for the e-mail; a typed one did not.
     op.execute(
         "UPDATE organizations SET email_proven = TRUE WHERE email IS NOT NULL AND id IN "
@@ -86,6 +87,7 @@ def downgrade():
     op.drop_index("ix_browser_sessions_expires_at", table_name="browser_sessions")
     op.drop_table("browser_sessions")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_column("email_confirmation_hash")
         batch_op.drop_column("email_proven")
     for table, condition in OLD_SCORE_CHECKS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:

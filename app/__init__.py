@@ -16,6 +16,7 @@ from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
 from app.extensions import csrf, db, limit_in_decorated_views_only, limiter, migrate
+from app.services import sessions
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
     )
+    sessions.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     limit_in_decorated_views_only(app)

@@ -83,7 +83,7 @@ def authorize(
     role = principal.role_in(requester_id)
     if role is None:
         raise RequesterForbidden(loc=["header", "Requester-Organization-ID"])
-    if not _role_at_least(role, minimum_role):
+    if not role_at_least(role, minimum_role):
         raise RoleTooLow()
     if requester_id == target_id:
         scenario = Scenario.SELF
@@ -100,7 +100,8 @@ def authorize(
 _ROLE_RANK = {Role.MEMBER: 0, Role.ADMIN: 1, Role.OWNER: 2}
 
 
-def _role_at_least(role: Role, minimum: Role) -> bool:
+def role_at_least(role: Role, minimum: Role) -> bool:
+    """Tell whether the role is the minimum or above it (member < admin < owner)."""
     return _ROLE_RANK[role] >= _ROLE_RANK[minimum]
 
 

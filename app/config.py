@@ -36,6 +36,8 @@ STRING_SETTINGS = (
     "SCORER",
     "POSTGRES_SETTINGS",
     "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    "SESSION_TYPE",
+    "SESSION_REDIS_URL",
 )
 INTEGER_SETTINGS = (
     "TOKEN_TTL_SECONDS",
@@ -45,6 +47,8 @@ INTEGER_SETTINGS = (
     "TRUSTED_PROXIES",
     "SMTP_PORT",
     "DATABASE_PING_IDLE_SECONDS",
+    "SESSION_IDLE_SECONDS",
+    "SESSION_MAX_AGE_SECONDS",
 )
 
 DEFAULTS: dict[str, Any] = {
@@ -91,6 +95,13 @@ DEFAULTS: dict[str, Any] = {
     "POSTGRES_SETTINGS": "random_page_cost=1.1 max_parallel_workers_per_gather=0",
     # Webhook targets on loopback, private, link-local... addresses: development and tests only.
     "WEBHOOK_ALLOW_PRIVATE_TARGETS": "false",
+    # Browser sessions live on the server (app/services/sessions.py): in the database, or in
+    # Redis (SESSION_TYPE=redis, SESSION_REDIS_URL=redis://host:6379/1). A session ends after
+    # SESSION_IDLE_SECONDS without a request, and SESSION_MAX_AGE_SECONDS after sign-in.
+    "SESSION_TYPE": "sqlalchemy",
+    "SESSION_REDIS_URL": None,
+    "SESSION_IDLE_SECONDS": 2 * 3600,
+    "SESSION_MAX_AGE_SECONDS": 12 * 3600,
 }
 
 
@@ -154,6 +165,17 @@ def _derive(app: Flask) -> None:
             "OIDC_ISSUER must be set in production (the URL of your OpenID Connect provider); "
             "the development sign-in provider is never used there."
         )
+    if is_production and not config["PUBLIC_URL"]:
+        raise ConfigError(
+            "PUBLIC_URL must be set in production (e.g. https://connections.example.com): "
+            "links we send out are built on it, never on the Host header of a request."
+        )
+    if config["SESSION_TYPE"] not in ("sqlalchemy", "redis"):
+        raise ConfigError(
+            f"SESSION_TYPE must be sqlalchemy or redis, not {config['SESSION_TYPE']!r}."
+        )
+    if config["SESSION_TYPE"] == "redis" and not config["SESSION_REDIS_URL"]:
+        raise ConfigError("SESSION_TYPE=redis needs SESSION_REDIS_URL (redis://host:6379/1).")
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["SESSION_COOKIE_SECURE"] = is_production

@@ -29,6 +29,27 @@ graceful_timeout = 20
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Which peers gunicorn believes about X-Forwarded-Proto (HTTPS) and friends: none unless the app
+# is told it sits behind proxies (TRUSTED_PROXIES, which the app applies itself with ProxyFix).
+# gunicorn's own default trusts 127.0.0.1, so any local process could claim HTTPS.
+forwarded_allow_ips = "*" if _int("TRUSTED_PROXIES", 0) > 0 else ""
+
+
+def when_ready(server) -> None:
+    """Warn when each worker would count rate limits on its own (memory storage, >1 worker)."""
+    application = server.app.wsgi()
+    config = getattr(application, "config", {})
+    if (
+        config.get("APP_ENV") == "production"
+        and str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://")
+        and server.cfg.workers > 1
+    ):
+        server.log.warning(
+            "RATELIMIT_STORAGE_URI is memory:// with %d workers: each counts on its own, so "
+            "the rate limits multiply by %d. Set RATELIMIT_STORAGE_URI=redis://HOST:6379/0.",
+            server.cfg.workers,
+            server.cfg.workers,
+        )
 
 
 def post_fork(server, worker) -> None:

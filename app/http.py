@@ -164,19 +164,37 @@ def add_security_headers(response: Response) -> Response:
 # -- absolute URLs ---------------------------------------------------------------------------
 
 
-def external_url(endpoint: str, **values: Any) -> str:
-    """Return an absolute URL of ours: on PUBLIC_URL when set, the address people know us by.
+def public_base_url() -> str:
+    """Return the address people know us by, without a trailing slash.
 
-    Without PUBLIC_URL, on the URL the request came in on (or the development address, from a
-    command). Built from the URL map, so it works in a request, a command or a worker alike.
+    PUBLIC_URL, which production requires; never the Host header of a request there. Outside
+    production (a laptop, the tests) without PUBLIC_URL: the URL the request came in on, or the
+    development address from a command.
     """
-    base = current_app.config.get("PUBLIC_URL") or (
-        request.url_root if has_request_context() else DEVELOPMENT_URL
-    )
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        base = (
+            request.url_root
+            if has_request_context() and current_app.config["APP_ENV"] != "production"
+            else DEVELOPMENT_URL
+        )
+    return base.rstrip("/")
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """Return an absolute URL of ours, on public_base_url(): the one place such URLs are made.
+
+    Built from the URL map, so it works in a request, a command or a worker alike.
+    """
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return base.rstrip("/") + path
+    return public_base_url() + path
 
 
 def invitation_accept_url(token: str) -> str:
     """Return the link a guest follows to accept an invitation."""
     return external_url("guest_invitations.accept_page", token=token)
+
+
+def email_confirmation_url(token: str) -> str:
+    """Return the link that proves an organization's e-mail, sent to that e-mail."""
+    return external_url("organizations.confirm_email_page", token=token)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -49,17 +50,30 @@ Timestamp = Annotated[
 ]
 
 
-def refuse_nul(value: Any) -> Any:
-    """Refuse text holding NUL: PostgreSQL can neither store nor compare it."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("text must not contain the NUL character")
+# C0 controls (NUL, tab, CR, LF, ...), DEL and C1 controls: never part of a name, an e-mail
+# address or a line of text, and in an e-mail header or a log line they split it (injection).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_MESSAGE = (
+    "text must not contain control characters (such as NUL, line breaks or tabs)"
+)
+
+
+def has_control_characters(value: str) -> bool:
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+def refuse_control_characters(value: Any) -> Any:
+    """Refuse text holding control characters: PostgreSQL cannot store NUL, and CR/LF would
+    split e-mail headers and log lines."""
+    if isinstance(value, str) and has_control_characters(value):
+        raise ValueError(CONTROL_CHARACTERS_MESSAGE)
     return value
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True, extra="forbid")
 
-    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
+    _refuse_control_characters = field_validator("*", mode="after")(refuse_control_characters)
 
 
 # -- errors -------------------------------------------------------------------------------------
@@ -140,7 +154,10 @@ class GuestConnection(Schema):
     created_at: Timestamp
     updated_at: Timestamp
     total_score: float | None = Field(
-        ge=0, description="The guest's total score; null until calculated.", examples=[87.5]
+        ge=0,
+        le=100,
+        description="The guest's total score, 0 to 100; null until calculated.",
+        examples=[87.5],
     )
     score_updated_at: Timestamp | None = Field(description="When total_score last changed.")
     archived_at: Timestamp | None = Field(description="When archived; null when not archived.")
@@ -222,7 +239,9 @@ class GuestConnectionQuery(BaseModel):
     parent_organization_id: uuid.UUID | None = Field(
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
-    _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
+    _refuse_control_characters = field_validator("search_text", mode="after")(
+        refuse_control_characters
+    )
     order_by: GuestConnectionOrder = Field(
         default=GuestConnectionOrder.GUEST_NAME,
         description="Sort by this field; empty values come last, ties go by the guest's id.",
@@ -256,8 +275,8 @@ class Page(BaseModel):
     limit: int = Field(default=10, ge=1, le=100)
     # Bounded so that no database is asked for an offset beyond its integer range (500).
     offset: int = Field(default=0, ge=0, le=2**31 - 1)
-    # Every list's filters refuse NUL too (search text reaches PostgreSQL).
-    _refuse_nul = field_validator("*", mode="after")(refuse_nul)
+    # Every list's filters refuse control characters too (search text reaches PostgreSQL).
+    _refuse_control_characters = field_validator("*", mode="after")(refuse_control_characters)
 
 
 # -- host connections (the guest's side) ----------------------------------------------------------
@@ -485,6 +504,9 @@ class ConnectionAction(Schema):
     updated_at: Timestamp
 
 
+MAX_SCORE = 100  # a total score is a number from 0 to 100, as the pages show it
+
+
 # -- financial statements and analytics runs ------------------------------------------------------
 
 # ISO 4217's active currency codes.
@@ -647,7 +669,7 @@ class AnalyticsRunList(Schema):
 
 
 class ScoreChange(Schema):
-    total_score: float = Field(ge=0)
+    total_score: float = Field(ge=0, le=MAX_SCORE)
     source: str = Field(
         description="`analytics` (an analytics run computed it) or `cli` (an operator set it)."
     )

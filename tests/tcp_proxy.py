@@ -6,6 +6,13 @@ import socket
 import threading
 
 
+def free_port() -> int:
+    """Return a port no one on this machine listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class TcpProxy:
     """Forward 127.0.0.1:listen_port to upstream; stop() drops the listener and every connection."""
 
@@ -19,7 +26,11 @@ class TcpProxy:
     def start(self) -> None:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.listen_port))
+        try:
+            listener.bind(("127.0.0.1", self.listen_port))
+        except OSError:
+            listener.close()  # not left for the garbage collector to warn about in a later test
+            raise
         listener.listen(16)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()

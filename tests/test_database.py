@@ -154,8 +154,9 @@ def test_migration_0005_keeps_todays_scores_as_manual_history(tmp_path):
 
     assert sorted(history) == sorted(
         [
+            # 1000 was clamped to 100 by migration 0004, on the way to 0005.
             (with_history, 87.5, ScoreSource.ANALYTICS, "manual (before runs)", None, then),
-            (without_history, 1000.0, ScoreSource.CLI, "manual (before runs)", None, then),
+            (without_history, 100.0, ScoreSource.CLI, "manual (before runs)", None, then),
         ]
     )
     assert kept == 2  # rebuilding guest_connections on SQLite deleted none of its children

@@ -35,6 +35,7 @@ class RunPath(OrganizationPath):
     status=201,
     not_found=True,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def request_analytics(access: AccessContext, path: OrganizationPath) -> schemas.ConnectionAction:
     """Ask the guest `org_id` of the target (host) organization to run analytics.

@@ -10,7 +10,7 @@ from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.schemas import Schema
+from app.schemas import Role, Schema
 from app.services import analytics, guest_connections
 from app.services.audit import Actor
 
@@ -77,6 +77,7 @@ def get_guest_connection(
     body=schemas.GuestConnectionUpdate,
     response=schemas.GuestConnection,
     not_found=True,
+    minimum_role=Role.ADMIN,
 )
 def update_guest_connection(
     access: AccessContext, path: GuestConnectionPath, body: schemas.GuestConnectionUpdate
@@ -103,6 +104,7 @@ def update_guest_connection(
     status=202,
     not_found=True,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def notify_disconnected_guest(
     access: AccessContext, path: GuestConnectionPath

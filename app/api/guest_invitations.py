@@ -11,7 +11,7 @@ from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
 from app.http import invitation_accept_url
-from app.schemas import Schema
+from app.schemas import Role, Schema
 from app.services import guest_invitations
 from app.services.audit import Actor
 
@@ -33,6 +33,7 @@ class InvitationPath(Schema):
     response=schemas.CreatedGuestInvitation,
     status=201,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def create_guest_invitation(
     access: AccessContext, body: schemas.GuestInvitationCreate
@@ -98,6 +99,7 @@ def get_guest_invitation(access: AccessContext, path: InvitationPath) -> schemas
     response=schemas.CreatedGuestInvitation,
     not_found=True,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def resend_guest_invitation(
     access: AccessContext, path: InvitationPath, body: schemas.GuestInvitationResend
@@ -128,6 +130,7 @@ def resend_guest_invitation(
     body=schemas.GuestInvitationArchive,
     response=schemas.GuestInvitation,
     not_found=True,
+    minimum_role=Role.ADMIN,
 )
 def update_guest_invitation(
     access: AccessContext, path: InvitationPath, body: schemas.GuestInvitationArchive

@@ -10,7 +10,7 @@ from app import schemas
 from app.access import AccessContext, Scenario
 from app.api import bp
 from app.api.endpoints import api_endpoint
-from app.schemas import Schema
+from app.schemas import Role, Schema
 from app.services import guest_invitations, host_connections
 from app.services.audit import Actor
 
@@ -33,6 +33,7 @@ class HostConnectionPath(Schema):
     status=201,
     not_found=True,
     conflict=True,
+    minimum_role=Role.ADMIN,
 )
 def accept_invitation(
     access: AccessContext, body: schemas.HostConnectionAccept
@@ -97,6 +98,7 @@ def get_host_connection(access: AccessContext, path: HostConnectionPath) -> sche
     body=schemas.HostConnectionStatusChange,
     response=schemas.HostConnection,
     not_found=True,
+    minimum_role=Role.ADMIN,
 )
 def update_host_connection(
     access: AccessContext, path: HostConnectionPath, body: schemas.HostConnectionStatusChange

@@ -100,6 +100,10 @@ def _client_credentials() -> tuple[str, str]:
         raise UnsupportedMediaType(
             "Send JSON {client_id, client_secret}, or a form with grant_type=client_credentials."
         )
+    repeated = sorted({name for name, values in request.form.lists() if len(values) > 1})
+    if repeated:
+        # RFC 6749 3.2: parameters must not be included more than once.
+        raise OAuthError("invalid_request", f"Send each parameter once: {', '.join(repeated)}.")
     if request.form.get("grant_type") not in (None, "client_credentials"):
         raise OAuthError(
             "unsupported_grant_type", "Only grant_type=client_credentials is supported."

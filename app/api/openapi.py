@@ -116,8 +116,12 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
     }
     if endpoint.scenarios:
         allowed = ", ".join(sorted(s.value.capitalize() for s in endpoint.scenarios))
-        operation["description"] += f"\n\nAllowed scenarios: {allowed}."
+        role = endpoint.minimum_role.value
+        operation["description"] += (
+            f"\n\nAllowed scenarios: {allowed}. Lowest role: {role} (an API client acts as owner)."
+        )
         operation["x-scenarios"] = sorted(s.value for s in endpoint.scenarios)
+        operation["x-minimum-role"] = role
         operation["security"] = [{"bearerAuth": []}]
     bodies = {"application/json": endpoint.body}
     bodies["application/x-www-form-urlencoded"] = endpoint.form_body

@@ -80,7 +80,7 @@ def parse_score(value: str | None) -> float | None:
         score = float(value)
     except ValueError:
         score = math.nan
-    if not math.isfinite(score) or not 0 <= score <= 100:
+    if not (math.isfinite(score) and 0 <= score <= schemas.MAX_SCORE):
         raise CommandFailed(f"--score must be a number from 0 to 100, not {value!r}.")
     return score
 
@@ -108,6 +108,17 @@ def create_org(name: str, email: str | None, parent: str | None) -> None:
     click.echo(organization.id)
 
 
+@orgs_cli.command("link-sso")
+@click.option("--org", "org_id", required=True)
+@click.option("--issuer", required=True, help="The OpenID provider's issuer URL.")
+@click.option("--claim-value", required=True, help="The organization's value in OIDC_ORG_CLAIM.")
+@reports_errors
+def link_sso(org_id: str, issuer: str, claim_value: str) -> None:
+    """Admit people whose ID token from ISSUER names CLAIM_VALUE as members (role member)."""
+    link = organizations.link_sso(parse_id(org_id, "--org"), issuer, claim_value, actor=Actor.cli())
+    click.echo(f"{link.organization_id} admits {link.issuer} claim value {link.claim_value!r}")
+
+
 @members_cli.command("add")
 @click.option("--org", "org_id", required=True)
 @click.option("--email", required=True)
@@ -122,6 +133,40 @@ def add_member(org_id: str, email: str, name: str | None, role: str) -> None:
     click.echo(
         f"{membership.user.email} is now {membership.role.value} of {membership.organization_id}"
     )
+
+
+@members_cli.command("set-role")
+@click.option("--org", "org_id", required=True)
+@click.option("--email", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@reports_errors
+def set_member_role(org_id: str, email: str, role: str) -> None:
+    """Change a member's role; it applies from their next request."""
+    membership = members.set_role(parse_id(org_id, "--org"), email, Role(role), actor=Actor.cli())
+    click.echo(
+        f"{membership.user.email} is now {membership.role.value} of {membership.organization_id}"
+    )
+
+
+@members_cli.command("remove")
+@click.option("--org", "org_id", required=True)
+@click.option("--email", required=True)
+@reports_errors
+def remove_member(org_id: str, email: str) -> None:
+    """Remove a member from an organization; their browser sessions end at once."""
+    organization_id = parse_id(org_id, "--org")
+    members.remove_member(organization_id, email, actor=Actor.cli())
+    click.echo(f"{email.strip().lower()} is no longer a member of {organization_id}")
+
+
+@members_cli.command("list")
+@click.option("--org", "org_id", required=True)
+@reports_errors
+def list_members(org_id: str) -> None:
+    """Print the organization's members, one per line: e-mail, role, name, last sign-in."""
+    for member in members.list_members(parse_id(org_id, "--org")):
+        signed_in = format_timestamp(member.last_login_at) if member.last_login_at else "never"
+        click.echo(f"{member.email}\t{member.role.value}\t{member.name or ''}\t{signed_in}")
 
 
 @connections_cli.command("add")

@@ -12,7 +12,15 @@ from app.models.connections import (
     OutboxMessage,
     ScoreChange,
 )
-from app.models.organizations import ApiClient, Membership, Organization, SigningKey, User
+from app.models.organizations import (
+    ApiClient,
+    Membership,
+    Organization,
+    SigningKey,
+    SsoLink,
+    User,
+)
+from app.models.sessions import BrowserSession
 from app.models.types import (
     ActionStatus,
     ActionType,
@@ -37,6 +45,7 @@ __all__ = [
     "AnalyticsRunStatus",
     "ApiClient",
     "AuditEvent",
+    "BrowserSession",
     "ConnectionAction",
     "ConnectionStatus",
     "FinancialStatement",
@@ -52,6 +61,7 @@ __all__ = [
     "ScoreChange",
     "ScoreSource",
     "SigningKey",
+    "SsoLink",
     "UTCDateTime",
     "User",
     "WebhookDelivery",

@@ -40,7 +40,10 @@ class GuestConnection(db.Model):
         UniqueConstraint("host_organization_id", "guest_organization_id"),
         CheckConstraint("host_organization_id <> guest_organization_id", name="not_self"),
         CheckConstraint("length(owner_email) BETWEEN 1 AND 100", name="owner_email_length"),
-        CheckConstraint("total_score IS NULL OR total_score >= 0", name="score_not_negative"),
+        # A total score is a number from 0 to 100, on every face and here.
+        CheckConstraint(
+            "total_score IS NULL OR (total_score >= 0 AND total_score <= 100)", name="score_range"
+        ),
         CheckConstraint(
             "(archived AND archived_at IS NOT NULL) OR (NOT archived AND archived_at IS NULL)",
             name="archived_at_matches",
@@ -229,7 +232,7 @@ class ScoreChange(db.Model):
             ["guest_connections.host_organization_id", "guest_connections.guest_organization_id"],
             ondelete="CASCADE",
         ),
-        CheckConstraint("total_score >= 0", name="score_not_negative"),
+        CheckConstraint("total_score >= 0 AND total_score <= 100", name="score_range"),
         Index(
             "ix_score_changes_connection_changed",
             "host_organization_id",

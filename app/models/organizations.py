@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +41,11 @@ class Organization(db.Model):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(100))
+    # Whether the e-mail is proven to be the organization's: only then does it count when an
+    # invitation to it is accepted by the system (see app/services/guest_invitations.py).
+    email_proven: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The hash of the token in the confirmation link sent to an unproven e-mail (None: none open).
+    email_confirmation_hash: Mapped[str | None] = mapped_column(String(128))
     parent_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("organizations.id", ondelete="SET NULL"), index=True
     )
@@ -47,6 +53,24 @@ class Organization(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Organization | None] = relationship(remote_side=[id])
+
+
+class SsoLink(db.Model):
+    """An organization's opt-in to sign-in by claim: people whose ID token from `issuer` names
+    `claim_value` in OIDC_ORG_CLAIM become its members. Set by its owner; one per organization."""
+
+    __tablename__ = "sso_links"
+    __table_args__ = (
+        UniqueConstraint("issuer", "claim_value"),
+        CheckConstraint("length(claim_value) BETWEEN 1 AND 255", name="claim_value_length"),
+    )
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    issuer: Mapped[str] = mapped_column(String(500))
+    claim_value: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class User(db.Model):
@@ -64,6 +88,9 @@ class User(db.Model):
     oidc_subject: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised to end all of the user's browser sessions at once (removal from an organization):
+    # each session records the epoch it began in (see app/web/auth.py).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 

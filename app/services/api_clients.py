@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import bindparam
 
 from app.access import Principal
-from app.errors import InvalidClientCredentials, InvalidToken, NotFound, ValidationFailed
+from app.errors import InvalidClientCredentials, InvalidToken, NotFound
 from app.extensions import db
 from app.models import ApiClient
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.organizations import get_organization
+from app.services.organizations import checked_name, get_organization
 from app.services.tokens import (
     client_secret_matches,
     hash_client_secret,
@@ -52,9 +52,7 @@ def create_api_client(
 ) -> tuple[ApiClient, str]:
     """Create a client for the organization; return it and its secret (never stored in clear)."""
     get_organization(organization_id)
-    name = name.strip()
-    if not 1 <= len(name) <= 100:
-        raise ValidationFailed.at(["name"], "The name must be 1 to 100 characters long.")
+    name = checked_name(name, max_length=100)
     client_id, secret = new_client_credentials()
     client = ApiClient(
         organization_id=organization_id,

@@ -51,6 +51,11 @@ class Actor:
         return cls(ActorKind.USER, principal.id, label[:LABEL_LENGTH])
 
     @classmethod
+    def mailbox(cls, email: str) -> Actor:
+        """Return the actor for whoever read a link sent to this e-mail and followed it."""
+        return cls(ActorKind.USER, f"mailbox:{email}"[:128], f"{email} (confirmation link)")
+
+    @classmethod
     def cli(cls) -> Actor:
         """Return the actor for a flask command, named by the operating-system login."""
         try:
@@ -86,11 +91,16 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_CREATED = "api_client.created", "API client created"
     API_CLIENT_REVOKED = "api_client.revoked", "API client revoked"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
+    ORGANIZATION_EMAIL_CONFIRMED = "organization.email_confirmed", "Organization e-mail confirmed"
     MEMBERSHIP_ADDED = "membership.added", "Member added"
     WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created", "Webhook endpoint added"
     WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted", "Webhook endpoint removed"
     WEBHOOK_ENDPOINT_TESTED = "webhook_endpoint.tested", "Webhook test event sent"
     OUTBOX_MESSAGE_RETRIED = "outbox_message.retried", "Message queued again"
+    MEMBERSHIP_ROLE_CHANGED = "membership.role_changed", "Member's role changed"
+    MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
+    SSO_LINKED = "organization.sso_linked", "Sign-in by claim linked"
+    SSO_UNLINKED = "organization.sso_unlinked", "Sign-in by claim unlinked"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)

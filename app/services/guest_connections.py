@@ -37,7 +37,7 @@ from app.schemas import WebhookEventType
 from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import SortKey, changed_since, contains_text, one_page
-from app.services.organizations import checked_email, get_organization
+from app.services.organizations import checked_email, get_organization, proven_emails_of
 
 # The "model" of a score an operator records with `flask connections add --score` (bulk and
 # imported data): no analytics run stands behind it.
@@ -302,6 +302,24 @@ def parent_at_host(
     return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)
 
 
+def knows_organization(host_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
+    """Tell whether the host already knows the organization: itself, one of its guests, or the
+    parent shown on one of its connections (the host's record, else the guest's own)."""
+    if organization_id == host_id:
+        return True
+    known = db.session.scalar(
+        db.select(GuestConnection.guest_organization_id)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            (GuestConnection.guest_organization_id == organization_id)
+            | (effective_parent_id == organization_id),
+        )
+        .limit(1)
+    )
+    return known is not None
+
+
 def set_archived(
     host_id: uuid.UUID, guest_id: uuid.UUID, archived: bool, *, actor: Actor
 ) -> schemas.GuestConnection:
@@ -357,6 +375,13 @@ def _connection_for_update(
     return connection
 
 
+def checked_score(value: float, loc: list[str | int]) -> float:
+    """Return the total score when it is a number from 0 to 100, else raise ValidationFailed."""
+    if not (math.isfinite(value) and 0 <= value <= schemas.MAX_SCORE):
+        raise ValidationFailed.at(loc, "The total score must be a number from 0 to 100.")
+    return value
+
+
 def connect(
     host_id: uuid.UUID,
     guest_id: uuid.UUID,
@@ -382,8 +407,8 @@ def connect(
             get_organization(organization_id)
     if host_id == guest_id:
         raise ValidationFailed.at(["guest"], "An organization cannot be its own guest.")
-    if total_score is not None and not (math.isfinite(total_score) and 0 <= total_score <= 100):
-        raise ValidationFailed.at(["score"], "The score must be a number from 0 to 100.")
+    if total_score is not None:
+        total_score = checked_score(total_score, ["score"])
     if owner_email is not None:
         owner_email = checked_email(owner_email, "owner_email")
     now = utcnow()
@@ -489,14 +514,7 @@ def close_open_invitations(host_id: uuid.UUID, guest_id: uuid.UUID, now: datetim
 
     They become `accepted_by_system`: the guest got connected without their tokens.
     """
-    guest = db.session.get(Organization, guest_id)
-    emails = set(
-        db.session.scalars(
-            db.select(User.email).join(Membership).where(Membership.organization_id == guest_id)
-        )
-    )
-    if guest is not None and guest.email:
-        emails.add(guest.email.lower())
+    emails = proven_emails_of(guest_id)  # a typed, unproven e-mail never closes one
     if not emails:
         return 0
     # Rows a concurrent acceptance holds are skipped: that acceptance settles them itself,

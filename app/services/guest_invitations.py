@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, or_, update
+from sqlalchemy import ColumnElement, Select, func, update
 from sqlalchemy.orm import aliased
 
 from app import schemas
@@ -30,7 +30,6 @@ from app.models import (
     GuestConnection,
     GuestInvitation,
     InvitationStatus,
-    Membership,
     Organization,
     Role,
     User,
@@ -244,12 +243,14 @@ def create_invitation(
     owner_email = data.owner_email or host.email
     if owner_email is not None:
         owner_email = _checked_body_email(owner_email, "owner_email")
-    if data.parent_organization_id is not None:
-        parent_exists = db.session.get(Organization, data.parent_organization_id) is not None
-        if not parent_exists or data.parent_organization_id == host_id:
-            raise ValidationFailed.at(
-                ["body", "parent_organization_id"], "There is no such parent organization."
-            )
+    parent_id = data.parent_organization_id
+    if parent_id is not None and not guest_connections.knows_organization(host_id, parent_id):
+        # The same answer whether the organization exists or not: no oracle for names.
+        raise ValidationFailed.at(
+            ["body", "parent_organization_id"],
+            "Name as parent your own organization, one of your guests, or a parent shown on "
+            "one of your guests.",
+        )
     if _pending_invitation_exists(host_id, email, now):
         raise InvitationAlreadyPending(loc=["body", "email"])
     token = secrets.token_urlsafe(32)
@@ -340,17 +341,14 @@ def _pending_invitation_exists(host_id: uuid.UUID, email: str, now: datetime) ->
 
 
 def _connected_guest_with_email(host_id: uuid.UUID, email: str) -> uuid.UUID | None:
-    """Return the guest connected to the host that this e-mail belongs to, if any."""
-    member_orgs = db.select(Membership.organization_id).join(User).where(User.email == email)
+    """Return the guest connected to the host that this e-mail is proven to belong to, if any."""
     return db.session.scalar(
         db.select(GuestConnection.guest_organization_id)
-        .join(Organization, Organization.id == GuestConnection.guest_organization_id)
         .where(
             GuestConnection.host_organization_id == host_id,
             GuestConnection.status == ConnectionStatus.CONNECTED,
-            or_(
-                func.lower(Organization.email) == email,
-                GuestConnection.guest_organization_id.in_(member_orgs),
+            GuestConnection.guest_organization_id.in_(
+                organizations.organizations_with_proven_email(email)
             ),
         )
         .limit(1)
@@ -506,10 +504,21 @@ def accept_as_new_organization(
     token: str,
     *,
     actor: Actor,
+    confirm_url: organizations.ConfirmUrl,
 ) -> schemas.HostConnection:
-    """Create an organization owned by this user and accept the invitation for it, or neither."""
-    organization = organizations.add_organization(name, email, actor=actor)
+    """Create an organization owned by this user and accept the invitation for it, or neither.
+
+    The organization's e-mail is proven when it is the person's own, which their sign-in
+    provider verified; another address gets a confirmation link and counts once it is followed.
+    A typed address alone never makes invitations to it `accepted_by_system`.
+    """
     user = db.session.get(User, user_id)
+    typed = organizations.checked_email(email) if email else None
+    proven = typed is not None and user.oidc_subject is not None and typed == user.email
+    organization = organizations.add_organization(name, email, actor=actor, email_proven=proven)
+    if typed is not None and not proven:
+        # Another address: it counts once someone who reads it follows the link sent there.
+        organizations.request_email_confirmation(organization, confirm_url)
     members.add_membership(organization.id, user, Role.OWNER, actor=actor)
     try:
         return accept_invitation(organization.id, host_id, token, actor=actor)

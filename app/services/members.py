@@ -13,16 +13,23 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import ActorKind, Membership, Organization, Role, User, utcnow
+from app.schemas import CONTROL_CHARACTERS
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.organizations import checked_email, get_organization
+from app.services.organizations import (
+    checked_email,
+    checked_name,
+    get_organization,
+    organizations_linked_to,
+)
 
 
 class UnknownPerson(Forbidden):
@@ -56,6 +63,7 @@ class UserAccess:
     email: str
     name: str | None
     memberships: tuple[MembershipView, ...]
+    session_epoch: int = 0  # a browser session begun in an older epoch is over
 
     @property
     def roles(self) -> dict[uuid.UUID, Role]:
@@ -78,7 +86,7 @@ def add_member(
     email = checked_email(email, max_length=254)
     user = db.session.scalar(db.select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name.strip() if name else None)
+        user = User(email=email, name=checked_name(name) if name else None)
         db.session.add(user)
         db.session.flush()
     elif db.session.get(Membership, (user.id, organization_id)) is not None:
@@ -104,9 +112,113 @@ def add_membership(
     return membership
 
 
+class MemberNotFound(NotFound):
+    code = "member_not_found"
+    message = "That person is not a member of this organization."
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    message = "An organization keeps at least one owner: make someone else owner first."
+
+
+@dataclass(frozen=True)
+class MemberView:
+    email: str
+    name: str | None
+    role: Role
+    last_login_at: datetime | None
+
+
+def list_members(organization_id: uuid.UUID) -> list[MemberView]:
+    """Return the organization's members by e-mail."""
+    get_organization(organization_id)
+    rows = db.session.execute(
+        db.select(User.email, User.name, Membership.role, User.last_login_at)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id)
+        .order_by(User.email)
+    ).all()
+    return [MemberView(*row) for row in rows]
+
+
+def set_role(organization_id: uuid.UUID, email: str, role: Role, *, actor: Actor) -> Membership:
+    """Change a member's role; it applies from their next request (roles are read per request)."""
+    membership = _membership_for_update(organization_id, email)
+    if membership.role != role:
+        if membership.role == Role.OWNER:
+            _keep_an_owner(organization_id)
+        audit.record(
+            organization_id,
+            actor,
+            AuditAction.MEMBERSHIP_ROLE_CHANGED,
+            Subject.user(membership.user_id),
+            {"role": (membership.role, role)},
+        )
+        membership.role = role
+    db.session.commit()
+    return membership
+
+
+def remove_member(organization_id: uuid.UUID, email: str, *, actor: Actor) -> None:
+    """Remove a member from the organization and end their browser sessions at once."""
+    membership = _membership_for_update(organization_id, email)
+    if membership.role == Role.OWNER:
+        _keep_an_owner(organization_id)
+    user = membership.user
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.MEMBERSHIP_REMOVED,
+        Subject.user(user.id),
+        {"email": (user.email, None), "role": (membership.role, None)},
+    )
+    db.session.delete(membership)
+    end_sessions(user)
+    db.session.commit()
+
+
+def end_sessions(user: User) -> None:
+    """End every browser session of the user (the caller commits): each carries the epoch it
+    began in, and a session of an older epoch is refused on its next request."""
+    user.session_epoch += 1
+
+
+def _membership_for_update(organization_id: uuid.UUID, email: str) -> Membership:
+    get_organization(organization_id)
+    email = checked_email(email, max_length=254)
+    membership = db.session.scalar(
+        db.select(Membership)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == organization_id, User.email == email)
+        .with_for_update()
+    )
+    if membership is None:
+        raise MemberNotFound(f"{email} is not a member of this organization.")
+    return membership
+
+
+def _keep_an_owner(organization_id: uuid.UUID) -> None:
+    owners = db.session.scalar(
+        db.select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER)
+    )
+    if owners <= 1:
+        db.session.rollback()
+        raise LastOwner()
+
+
 # Built once (it runs on every page view): building it per call cost as much as running it.
 _USER_ACCESS = (
-    db.select(User.email, User.name, Membership.organization_id, Organization.name, Membership.role)
+    db.select(
+        User.email,
+        User.name,
+        Membership.organization_id,
+        Organization.name,
+        Membership.role,
+        User.session_epoch,
+    )
     .select_from(User)
     .outerjoin(Membership, Membership.user_id == User.id)
     .outerjoin(Organization, Organization.id == Membership.organization_id)
@@ -122,13 +234,13 @@ def load_user_access(user_id: uuid.UUID) -> UserAccess | None:
     rows = db.session.connection().execute(_USER_ACCESS, {"user_id": user_id}).all()
     if not rows:
         return None
-    email, name = rows[0][0], rows[0][1]
+    email, name, epoch = rows[0][0], rows[0][1], rows[0][5]
     memberships = tuple(
         MembershipView(org_id, org_name, role)
-        for _, _, org_id, org_name, role in rows
+        for _, _, org_id, org_name, role, _ in rows
         if org_id is not None
     )
-    return UserAccess(user_id, email, name, memberships)
+    return UserAccess(user_id, email, name, memberships, epoch)
 
 
 def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None) -> uuid.UUID:
@@ -141,7 +253,7 @@ def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None
     if not subject:
         raise UnknownPerson()
     email = _verified_email(claims)
-    organization_ids = _claimed_organizations(claims, org_claim)
+    organization_ids = _claimed_organizations(claims, org_claim, issuer)
     user = db.session.scalar(
         db.select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
     )
@@ -157,7 +269,8 @@ def sign_in(issuer: str, claims: Mapping[str, Any], org_claim: str | None = None
         raise UnknownPerson()
     user.oidc_issuer, user.oidc_subject = issuer, subject
     if not user.name and isinstance(claims.get("name"), str):
-        user.name = claims["name"][:300]
+        # The provider's text, kept on one line: control characters become spaces.
+        user.name = CONTROL_CHARACTERS.sub(" ", claims["name"]).strip()[:300] or None
     user.last_login_at = utcnow()
     db.session.flush()
     _add_memberships(user, organization_ids)
@@ -175,23 +288,19 @@ def _verified_email(claims: Mapping[str, Any]) -> str | None:
     return email if 3 <= len(email) <= 254 and "@" in email else None
 
 
-def _claimed_organizations(claims: Mapping[str, Any], org_claim: str | None) -> list[uuid.UUID]:
-    """Return the ids of existing organizations named in the claim (a list or a string)."""
+def _claimed_organizations(
+    claims: Mapping[str, Any], org_claim: str | None, issuer: str
+) -> list[uuid.UUID]:
+    """Return the organizations that opted in (linked by their owner) to a value of the claim
+    (a list or a string), at this issuer. Unlinked values, ids included, grant nothing."""
     if not org_claim or org_claim not in claims:
         return []
     value = claims[org_claim]
     values = re.split(r"[\s,]+", value) if isinstance(value, str) else value
     if not isinstance(values, list):
         return []
-    ids = set()
-    for item in values:
-        try:
-            ids.add(uuid.UUID(str(item)))
-        except ValueError:
-            continue
-    if not ids:
-        return []
-    return list(db.session.scalars(db.select(Organization.id).where(Organization.id.in_(ids))))
+    wanted = {item for item in values if isinstance(item, str) and 1 <= len(item) <= 255}
+    return organizations_linked_to(issuer, wanted)
 
 
 def _add_memberships(user: User, organization_ids: list[uuid.UUID]) -> None:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
+from sqlalchemy import Select, func
 from sqlalchemy.orm import aliased
 
 from app import schemas
-from app.errors import NotFound, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Organization
+from app.models import Membership, Organization, OutboxMessage, SsoLink, User
+from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
+from app.services.tokens import hash_client_secret
 
 _email = TypeAdapter(EmailStr)
+CONTROLS = "control characters (such as line breaks, tabs or NUL)"
 
 
 class OrganizationNotFound(NotFound):
@@ -27,6 +34,8 @@ def checked_email(
 ) -> str:
     """Return the e-mail address normalized (lower-case), or raise ValidationFailed at loc."""
     where = loc or [field]
+    if has_control_characters(value):
+        raise ValidationFailed.at(where, f"The e-mail address must not contain {CONTROLS}.")
     try:
         email = _email.validate_python(value.strip())
     except ValidationError:
@@ -38,10 +47,16 @@ def checked_email(
     return email.lower()
 
 
-def checked_name(value: str, field: str = "name") -> str:
+def checked_name(
+    value: str, field: str = "name", max_length: int = 300, *, loc: list[str | int] | None = None
+) -> str:
+    """Return the name without surrounding spaces, or raise ValidationFailed at loc."""
+    where = loc or [field]
+    if has_control_characters(value):
+        raise ValidationFailed.at(where, f"The name must not contain {CONTROLS}.")
     name = value.strip()
-    if not 1 <= len(name) <= 300:
-        raise ValidationFailed.at([field], "The name must be 1 to 300 characters long.")
+    if not 1 <= len(name) <= max_length:
+        raise ValidationFailed.at(where, f"The name must be 1 to {max_length} characters long.")
     return name
 
 
@@ -79,21 +94,33 @@ def organization_profile(organization_id: uuid.UUID) -> schemas.Organization:
 def create_organization(
     name: str, email: str | None = None, parent_id: uuid.UUID | None = None, *, actor: Actor
 ) -> Organization:
-    """Create an organization (optionally within a parent group) and return it."""
-    organization = add_organization(name, email, parent_id, actor=actor)
+    """Create an organization (optionally within a parent group) and return it.
+
+    Only operators (the CLI) call this: their word proves the organization's e-mail.
+    """
+    organization = add_organization(name, email, parent_id, actor=actor, email_proven=True)
     db.session.commit()
     return organization
 
 
 def add_organization(
-    name: str, email: str | None = None, parent_id: uuid.UUID | None = None, *, actor: Actor
+    name: str,
+    email: str | None = None,
+    parent_id: uuid.UUID | None = None,
+    *,
+    actor: Actor,
+    email_proven: bool = False,
 ) -> Organization:
-    """Add a new organization and its audit event to the session (the caller commits)."""
+    """Add a new organization and its audit event to the session (the caller commits).
+
+    A typed e-mail is not proven unless the caller says so (see proven_emails_of).
+    """
     if parent_id is not None:
         get_organization(parent_id)
     organization = Organization(
         name=checked_name(name),
         email=checked_email(email) if email else None,
+        email_proven=bool(email) and email_proven,
         parent_id=parent_id,
     )
     db.session.add(organization)
@@ -110,3 +137,205 @@ def add_organization(
         },
     )
     return organization
+
+
+class ConfirmationNotFound(NotFound):
+    code = "email_confirmation_not_found"
+    message = "This confirmation link is not valid (it may have been used already)."
+
+
+# Turns a confirmation token into the link sent to the e-mail; the faces build it.
+ConfirmUrl = Callable[[str], str]
+
+
+def request_email_confirmation(organization: Organization, confirm_url: ConfirmUrl) -> None:
+    """Queue a link to the organization's unproven e-mail that proves it (the caller commits)."""
+    token = secrets.token_urlsafe(32)
+    organization.email_confirmation_hash = hash_client_secret(token)
+    db.session.add(
+        OutboxMessage(
+            kind="email_confirmation",
+            recipient_email=organization.email,
+            subject=f"Confirm {organization.email} as the e-mail of {organization.name}",
+            body=(
+                f"Someone named {organization.email} as the e-mail address of the organization "
+                f"{organization.name} on Guest Connections. Hosts that invite this address will "
+                f"then be connected to {organization.name} at once. If that is right, confirm "
+                f"it here: {confirm_url(token)}\nIf it is not, ignore this message: nothing "
+                "happens without your confirmation."
+            ),
+            guest_organization_id=organization.id,
+        )
+    )
+
+
+def confirmation_target(token: str) -> Organization:
+    """Return the organization a confirmation link is for, or raise ConfirmationNotFound."""
+    organization = db.session.scalar(
+        db.select(Organization).where(
+            Organization.email_confirmation_hash == hash_client_secret(token)
+        )
+    )
+    if organization is None:
+        raise ConfirmationNotFound()
+    return organization
+
+
+def confirm_email(token: str) -> Organization:
+    """Prove the organization's e-mail with the link sent to it; return the organization."""
+    organization = confirmation_target(token)
+    actor = Actor.mailbox(organization.email)
+    organization.email_proven = True
+    organization.email_confirmation_hash = None
+    audit.record(
+        organization.id,
+        actor,
+        AuditAction.ORGANIZATION_EMAIL_CONFIRMED,
+        Subject.organization(organization.id),
+        {"email_proven": (False, True)},
+    )
+    db.session.commit()
+    return organization
+
+
+def proven_emails_of(organization_id: uuid.UUID) -> set[str]:
+    """Return the e-mails proven to be the organization's: its own once proven, and those of
+    its members who signed in (the provider verified them when their account was linked)."""
+    organization = db.session.get(Organization, organization_id)
+    emails = set(
+        db.session.scalars(
+            db.select(User.email)
+            .join(Membership)
+            .where(Membership.organization_id == organization_id, User.oidc_subject.is_not(None))
+        )
+    )
+    if organization is not None and organization.email and organization.email_proven:
+        emails.add(organization.email.lower())
+    return emails
+
+
+def organizations_with_proven_email(email: str) -> Select:
+    """Select the ids of the organizations this e-mail is proven to belong to (see above)."""
+    own = db.select(Organization.id).where(
+        func.lower(Organization.email) == email, Organization.email_proven.is_(True)
+    )
+    of_members = (
+        db.select(Membership.organization_id)
+        .join(User)
+        .where(User.email == email, User.oidc_subject.is_not(None))
+    )
+    return own.union(of_members)
+
+
+# -- sign-in by claim: an organization's opt-in -------------------------------------------------
+
+
+class ClaimValueTaken(Conflict):
+    code = "sso_claim_value_taken"
+    message = "Another organization already uses this claim value at this issuer."
+
+
+def normalized_issuer(value: str) -> str:
+    """Return the issuer as the sign-in compares it (no trailing slash)."""
+    return value.strip().rstrip("/")
+
+
+def get_sso_link(organization_id: uuid.UUID) -> SsoLink | None:
+    """Return the organization's sign-in link, or None when it has not opted in."""
+    return db.session.get(SsoLink, organization_id)
+
+
+def link_sso(organization_id: uuid.UUID, issuer: str, claim_value: str, *, actor: Actor) -> SsoLink:
+    """Let people whose ID token from `issuer` names `claim_value` (in OIDC_ORG_CLAIM) in."""
+    get_organization(organization_id)
+    issuer = _checked_issuer(issuer)
+    claim_value = _checked_claim_value(claim_value)
+    taken = db.session.scalar(
+        db.select(SsoLink.organization_id).where(
+            SsoLink.issuer == issuer,
+            SsoLink.claim_value == claim_value,
+            SsoLink.organization_id != organization_id,
+        )
+    )
+    if taken is not None:
+        raise ClaimValueTaken(loc=["claim_value"])
+    link = get_sso_link(organization_id)
+    before = (link.issuer, link.claim_value) if link else (None, None)
+    if link is None:
+        link = SsoLink(organization_id=organization_id, issuer=issuer, claim_value=claim_value)
+        db.session.add(link)
+    link.issuer, link.claim_value = issuer, claim_value
+    audit.record(
+        organization_id,
+        actor,
+        AuditAction.SSO_LINKED,
+        Subject.organization(organization_id),
+        {"issuer": (before[0], issuer), "claim_value": (before[1], claim_value)},
+    )
+    db.session.commit()
+    return link
+
+
+def unlink_sso(organization_id: uuid.UUID, *, actor: Actor) -> None:
+    """Stop admitting people by claim (memberships already granted stay)."""
+    link = get_sso_link(organization_id)
+    if link is not None:
+        audit.record(
+            organization_id,
+            actor,
+            AuditAction.SSO_UNLINKED,
+            Subject.organization(organization_id),
+            {"issuer": (link.issuer, None), "claim_value": (link.claim_value, None)},
+        )
+        db.session.delete(link)
+    db.session.commit()
+
+
+def organizations_linked_to(issuer: str, claim_values: set[str]) -> list[uuid.UUID]:
+    """Return the organizations that opted in to these claim values at this issuer."""
+    if not claim_values:
+        return []
+    return list(
+        db.session.scalars(
+            db.select(SsoLink.organization_id).where(
+                SsoLink.issuer == normalized_issuer(issuer),
+                SsoLink.claim_value.in_(claim_values),
+            )
+        )
+    )
+
+
+def _checked_issuer(value: str) -> str:
+    issuer = normalized_issuer(value)
+    parts = urlsplit(issuer)
+    if (
+        has_control_characters(value)
+        or parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or len(issuer) > 500
+    ):
+        raise ValidationFailed.at(
+            ["issuer"], "The issuer must be the provider's URL, e.g. https://login.example.com."
+        )
+    return issuer
+
+
+def _checked_claim_value(value: str) -> str:
+    claim_value = value.strip()
+    if has_control_characters(value) or not 1 <= len(claim_value) <= 255:
+        raise ValidationFailed.at(
+            ["claim_value"], "The claim value must be 1 to 255 characters, on one line."
+        )
+    if any(character in claim_value for character in " ,"):
+        raise ValidationFailed.at(
+            ["claim_value"],
+            "The claim value must not contain spaces or commas (they separate values).",
+        )
+    try:
+        uuid.UUID(claim_value)
+    except ValueError:
+        return claim_value
+    raise ValidationFailed.at(
+        ["claim_value"],
+        "Choose an external id of your own (such as acme-eu), not an organization id.",
+    )

@@ -207,6 +207,9 @@ def _verified_signature(token: str) -> tuple[str, dict]:
         raise InvalidToken() from None
     if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
         raise InvalidToken()
+    if "crit" in header:
+        # RFC 7515 4.1.11: we understand no extension, so any "crit" (even empty) is refused.
+        raise InvalidToken()
     key = _verifying_key(header["kid"])
     if key is None:
         raise InvalidToken()

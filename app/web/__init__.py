@@ -15,6 +15,7 @@ from app.web import (
     guest_connections,
     guest_invitations,
     host_connections,
+    members,
     org_pages,
     organizations,
     webhooks,
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
         financial_statements.bp,
         api_clients.bp,
         webhooks.bp,
+        members.bp,
     ):
         app.register_blueprint(blueprint)
     if app.config["APP_ENV"] != "production":

@@ -1,4 +1,4 @@
-"""Settings → API clients: owners and admins create, see and revoke their organization's clients.
+"""Settings → API clients: owners create, see and revoke their organization's clients.
 
 The secret of a new client is shown once, in the answer to the form that created it (never in
 the session or a redirect), and only its hash is kept.
@@ -29,14 +29,14 @@ bp = Blueprint("api_clients", __name__)
 
 
 @bp.get("/orgs/<uuid:org_id>/settings/api-clients")
-@org_page(Role.ADMIN)
+@org_page(Role.OWNER)
 def api_clients_page(access: AccessContext, org_id: uuid.UUID):
     """List the organization's API clients, with the form to create one."""
     return _render(org_id)
 
 
 @bp.post("/orgs/<uuid:org_id>/settings/api-clients")
-@org_page(Role.ADMIN)
+@org_page(Role.OWNER)
 def create_api_client(access: AccessContext, org_id: uuid.UUID):
     """Create a client and show its secret, this once."""
     name = request.form.get("name", "")
@@ -48,7 +48,7 @@ def create_api_client(access: AccessContext, org_id: uuid.UUID):
 
 
 @bp.post("/orgs/<uuid:org_id>/settings/api-clients/<client_id>/revoke")
-@org_page(Role.ADMIN)
+@org_page(Role.OWNER)
 def revoke_api_client(access: AccessContext, org_id: uuid.UUID, client_id: str):
     """Revoke a client of this organization: its tokens stop working at once."""
     client = api_clients.revoke_api_client(client_id, organization_id=org_id, actor=actor())

@@ -9,6 +9,7 @@ session and returns them to `next` — only ever a path on this site.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from urllib.parse import urlsplit
 
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 NEXT_KEY = "sign_in_next"
 ID_TOKEN_KEY = "oidc_id_token"  # noqa: S105 - a session key, not a secret
+SIGNED_IN_AT_KEY = "signed_in_at"  # when the session began, for SESSION_MAX_AGE_SECONDS
+EPOCH_KEY = "session_epoch"  # the user's session epoch at sign-in
 
 
 class SignedInUser(UserMixin):
@@ -78,6 +81,25 @@ def init_app(app: Flask) -> None:
 
 
 def load_user(user_id: str) -> SignedInUser | None:
+    """Return the session's user with their memberships as they are now (so a role change
+    applies at once), or None when the session is over: past SESSION_MAX_AGE_SECONDS since
+    sign-in, or begun before the user's sessions were ended (removal from an organization)."""
+    user = _user(user_id)
+    if user is None:
+        return None
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    max_age = current_app.config["SESSION_MAX_AGE_SECONDS"]
+    if (
+        not isinstance(signed_in_at, int)
+        or time.time() - signed_in_at > max_age
+        or session.get(EPOCH_KEY) != user.access.session_epoch
+    ):
+        session.clear()  # deleted from the store: the cookie opens nothing any more
+        return None
+    return user
+
+
+def _user(user_id: str) -> SignedInUser | None:
     try:
         access = members.load_user_access(uuid.UUID(user_id))
     except ValueError:
@@ -159,9 +181,14 @@ def callback():
         return render_template(
             "auth/refused.html", message=refusal.message, email=claims.get("email")
         ), 403
-    # A new session for the signed-in person: nothing from before sign-in carries over.
+    # A new session for the signed-in person, under a new id: nothing from before sign-in
+    # carries over, and an id planted or seen before sign-in opens nothing.
+    current_app.session_interface.regenerate(session)
     session.clear()
-    login_user(load_user(str(user_id)))
+    user = _user(str(user_id))
+    login_user(user)
+    session[SIGNED_IN_AT_KEY] = int(time.time())
+    session[EPOCH_KEY] = user.access.session_epoch
     if token.get("id_token"):
         session[ID_TOKEN_KEY] = token["id_token"]
     return redirect(next_path or home_url())

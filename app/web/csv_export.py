@@ -22,7 +22,8 @@ def guest_connections_csv(
     """Yield the CSV text (header first, then one row per connection) in chunks."""
     buffer = io.StringIO()
     buffer.write(BOM)
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    # Every field quoted: a spreadsheet that splits on ";" or "," still sees one text cell.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(COLUMNS)
     for number, connection in enumerate(connections, start=1):
         writer.writerow(_row(connection))

@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +25,8 @@ from pydantic import ValidationError
 from app import schemas
 from app.access import AccessContext
 from app.errors import AppError, ValidationFailed
-from app.schemas import InvitationStatus
+from app.http import public_base_url
+from app.schemas import InvitationStatus, Role
 from app.services import analytics, audit, guest_connections, guest_invitations
 from app.services.audit import Subject
 from app.web import csv_export
@@ -116,12 +116,12 @@ def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
         chart=score_chart(scores),
         scores=scores,
         history=history,
-        api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
+        api_base=public_base_url(),
     )
 
 
 @bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/archived")
-@org_page()
+@org_page(Role.ADMIN)
 def set_archived(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Archive or unarchive a guest connection, then show it again."""
     archived = request.form.get("archived") == "true"
@@ -134,7 +134,7 @@ def set_archived(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UU
 
 
 @bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/analytics-request")
-@org_page()
+@org_page(Role.ADMIN)
 def request_analytics(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Ask a connected guest to run analytics."""
     try:
@@ -146,7 +146,7 @@ def request_analytics(access: AccessContext, org_id: uuid.UUID, guest_org_id: uu
 
 
 @bp.post("/orgs/<uuid:org_id>/guest-connections/<uuid:guest_org_id>/disconnection-notification")
-@org_page()
+@org_page(Role.ADMIN)
 def notify_disconnection(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Tell a guest that disconnected that the host noticed (queued as an e-mail)."""
     try:

@@ -16,10 +16,10 @@ from flask_login import login_required
 from pydantic import ValidationError
 
 from app import schemas
-from app.access import AccessContext
+from app.access import AccessContext, role_at_least
 from app.errors import AppError
-from app.http import invitation_accept_url
-from app.schemas import InvitationStatus
+from app.http import email_confirmation_url, invitation_accept_url
+from app.schemas import InvitationStatus, Role
 from app.services import guest_invitations, outbox
 from app.web.org_pages import (
     actor,
@@ -97,7 +97,7 @@ def _invitation_query(show: str, offset: str) -> schemas.GuestInvitationQuery:
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations")
-@org_page()
+@org_page(Role.ADMIN)
 def invite(access: AccessContext, org_id: uuid.UUID):
     """Invite an e-mail address; show the link once."""
     email = request.form.get("email", "").strip()
@@ -125,7 +125,7 @@ def invite(access: AccessContext, org_id: uuid.UUID):
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations/<uuid:invitation_id>/resend")
-@org_page()
+@org_page(Role.ADMIN)
 def resend(access: AccessContext, org_id: uuid.UUID, invitation_id: uuid.UUID):
     """Send an invitation again with a fresh link (and expiry); show the new link once."""
     expiry = _expiry(request.form.get("days"))
@@ -146,7 +146,7 @@ def resend(access: AccessContext, org_id: uuid.UUID, invitation_id: uuid.UUID):
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations/<uuid:invitation_id>/archived")
-@org_page()
+@org_page(Role.ADMIN)
 def archive(access: AccessContext, org_id: uuid.UUID, invitation_id: uuid.UUID):
     """Archive (withdraw) or unarchive an invitation."""
     archived = request.form.get("archived") == "true"
@@ -171,10 +171,11 @@ def accept_page():
 
 
 def _accept_page(token: str, preview: guest_invitations.InvitationPreview, status: int = 200):
-    choices = [
+    choices = [  # the organizations whose hosts the person may manage (admin or owner)
         membership
         for membership in signed_in_user().access.memberships
         if membership.organization_id != preview.host_organization_id
+        and role_at_least(membership.role, Role.ADMIN)
     ]
     return render_template(
         "guest_invitations/accept.html", token=token, preview=preview, choices=choices
@@ -191,7 +192,7 @@ def accept():
     try:
         if request.form.get("organization_id"):
             guest_id = _organization_id(request.form["organization_id"])
-            authorize_page(guest_id)
+            authorize_page(guest_id, Role.ADMIN)  # accepting manages the organization's hosts
             connection = guest_invitations.accept_invitation(
                 guest_id, host_id, token, actor=actor()
             )
@@ -203,6 +204,7 @@ def accept():
                 host_id,
                 token,
                 actor=actor(),
+                confirm_url=email_confirmation_url,
             )
     except AppError as error:
         flash(fixable_refusal(error), "error")

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from app import schemas
 from app.access import AccessContext
-from app.schemas import ConnectionStatus
+from app.schemas import ConnectionStatus, Role
 from app.services import host_connections
 from app.web.org_pages import actor, org_page
 
@@ -29,7 +29,7 @@ def hosts(access: AccessContext, org_id: uuid.UUID):
 
 
 @bp.post("/orgs/<uuid:org_id>/hosts/<uuid:host_org_id>/status")
-@org_page()
+@org_page(Role.ADMIN)
 def set_host_status(access: AccessContext, org_id: uuid.UUID, host_org_id: uuid.UUID):
     """Disconnect from a host, or reconnect."""
     try:

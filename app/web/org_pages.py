@@ -17,7 +17,7 @@ from flask import flash, g, redirect, request, session
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.access import AccessContext, RequesterForbidden, Scenario, authorize
+from app.access import AccessContext, RequesterForbidden, Scenario, authorize, role_at_least
 from app.database import read_without_transaction
 from app.errors import AppError, Forbidden
 from app.schemas import Role
@@ -109,4 +109,9 @@ def page_context() -> dict[str, Any]:
     current_org = None
     if isinstance(org_id, uuid.UUID) and isinstance(user, SignedInUser):
         current_org = user.access.membership(org_id)
-    return {"PAGE_SIZES": PAGE_SIZES, "current_org": current_org}
+
+    def may(minimum: str) -> bool:
+        """Tell whether the person's role here allows what needs `minimum` (hide the rest)."""
+        return current_org is not None and role_at_least(current_org.role, Role(minimum))
+
+    return {"PAGE_SIZES": PAGE_SIZES, "current_org": current_org, "may": may}

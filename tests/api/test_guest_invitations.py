@@ -43,10 +43,11 @@ def expire(app, invitation_id: str) -> None:
 
 
 def test_creating_returns_the_invitation_with_a_one_time_token(
-    app, api, host, host_token, make_org
+    app, api, host, host_token, make_org, make_connection
 ):
     """Does the host get the contract's fields, the token and the link to send?"""
     group = make_org("Helios Holdings")
+    make_connection(host, make_org("Helios Retail", parent=group))  # a parent the host knows
     response = api.invite(
         host_token, host, "Finance@Alder.example", parent_organization_id=str(group)
     )
@@ -98,10 +99,14 @@ def test_owner_email_can_be_given(api, make_org, token_for):
     assert given.json["owner_email"] == "sales@host.example"
 
 
-def test_a_host_with_no_e_mail_invites_with_the_originals_body(api, make_org, token_for):
+def test_a_host_with_no_e_mail_invites_with_the_originals_body(
+    api, make_org, make_connection, token_for
+):
     """Does the original's body (email, expired_at, parent) work for a host with no e-mail,
     making a connection whose owner_email is null?"""
     host, group = make_org("No Mail Host"), make_org("Helios Holdings")
+    # A parent the host knows: the group of one of its guests.
+    make_connection(host, make_org("Helios Retail", parent=group), owner_email="sales@host.example")
     guest = make_org("Alder Foods")
     token, guest_token = token_for(host), token_for(guest)
 
@@ -129,7 +134,7 @@ def test_a_host_with_no_e_mail_invites_with_the_originals_body(api, make_org, to
     listed = api.get(
         "/v1/guest-connections?order_by=owner_email&order_dir=desc", token=token, requester=host
     )
-    assert [item["owner_email"] for item in listed.json["items"]] == [None]
+    assert [item["owner_email"] for item in listed.json["items"]] == ["sales@host.example", None]
 
 
 @pytest.mark.parametrize(
@@ -359,11 +364,15 @@ def test_bad_archive_bodies_are_422(api, host, host_token, body):
 
 
 def test_inviting_a_connected_guest_is_accepted_by_the_system(
-    api, host, host_token, make_org, make_connection, make_member
+    api, host, host_token, make_org, make_connection, signed_in
 ):
-    """Is an invitation to a guest already connected closed at once, with no token?"""
+    """Is an invitation to a guest already connected closed at once, with no token?
+
+    By the guest's e-mail (an operator's word proves it) or a member's that the sign-in
+    provider verified.
+    """
     guest = make_org("Alder Foods", "finance@alder.example")
-    make_member(guest, "cfo@alder.example")
+    signed_in(guest, "cfo@alder.example", role="member")
     make_connection(host, guest)
 
     by_org_email = api.invite(host_token, host, "finance@alder.example")
@@ -376,6 +385,21 @@ def test_inviting_a_connected_guest_is_accepted_by_the_system(
         assert body["guest_organization_id"] == str(guest)
         assert RFC3339_UTC.match(body["accepted_at"])
         assert body["invitation_token"] is None and body["invitation_url"] is None
+
+
+def test_an_unproven_member_email_closes_nothing(
+    api, host, host_token, make_org, make_connection, make_member
+):
+    """A member added by e-mail who never signed in proves nothing: the invitation waits."""
+    guest = make_org("Alder Foods")
+    make_member(guest, "cfo@alder.example")
+    make_connection(host, guest)
+
+    response = api.invite(host_token, host, "cfo@alder.example")
+
+    assert response.status_code == 201
+    assert response.json["status"] == "sent"
+    assert response.json["invitation_token"]
 
 
 def test_connecting_by_cli_accepts_open_invitations_by_the_system(
@@ -604,3 +628,63 @@ def test_no_e_mail_when_the_invitee_is_already_a_guest(
     )
     run_worker()
     assert smtp_server.messages == []
+
+
+@pytest.fixture
+def parents(host, make_org, make_connection, token_for) -> dict:
+    """Organizations a host may or may not name as parent; returns {description: id}."""
+    group = make_org("Helios Holdings")
+    guest = make_org("Helios Retail", parent=group)
+    make_connection(host, guest)
+    recorded = make_org("Recorded Group")
+    make_connection(host, make_org("Pine Mills"), parent=recorded)
+    other_host = make_org("Secret Competitor Ltd")
+    make_connection(other_host, make_org("Their Guest"))
+    return {
+        "itself": host,
+        "a guest": guest,
+        "a guest's own parent": group,
+        "a parent recorded on a connection": recorded,
+        "another host": other_host,
+        "nobody": uuid.uuid4(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("parent", "allowed"),
+    [
+        ("itself", True),
+        ("a guest", True),
+        ("a guest's own parent", True),
+        ("a parent recorded on a connection", True),
+        ("another host", False),
+        ("nobody", False),
+    ],
+)
+def test_a_host_names_as_parent_only_an_organization_it_knows(
+    api, host, host_token, parents, parent, allowed
+):
+    """Is another host's id refused exactly like an unknown id, never revealing its name?"""
+    response = api.invite(host_token, host, parent_organization_id=str(parents[parent]))
+    if allowed:
+        assert response.status_code == 201, response.json
+        return
+    assert response.status_code == 422
+    assert "Secret Competitor" not in response.get_data(as_text=True)
+    [problem] = response.json["detail"]
+    assert problem["loc"] == ["body", "parent_organization_id"]
+    assert problem["msg"].startswith("Name as parent your own organization")
+
+
+def test_the_cli_refuses_an_unknown_parent_alike(runner, host, parents):
+    """Does `flask invitations create --parent` apply the same rule and message?"""
+    for parent in ("another host", "nobody"):
+        result = runner.invoke(
+            args=[
+                "invitations", "create", "--host", str(host), "--email", "g@alder.example",
+                "--parent", str(parents[parent]),
+            ]
+        )  # fmt: skip
+        assert result.exit_code == 1
+        assert "Name as parent your own organization" in result.output
+        assert "Secret Competitor" not in result.output

@@ -28,9 +28,12 @@ HOST_CONNECTION_FIELDS = [
 # -- accepting ----------------------------------------------------------------------------------
 
 
-def test_accepting_creates_the_connection(app, api, host, host_token, guest, guest_token, make_org):
+def test_accepting_creates_the_connection(
+    app, api, host, host_token, guest, guest_token, make_org, make_connection
+):
     """Does accepting connect the guest, with the invitation's parent and owner?"""
     group = make_org("Helios Holdings")
+    make_connection(host, make_org("Helios Retail", parent=group))  # a parent the host knows
     created = api.invite(
         host_token,
         host,

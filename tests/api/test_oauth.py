@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import time
+from urllib.parse import urlencode
 
 import pytest
 from joserfc import jws
@@ -120,6 +121,26 @@ def test_credentials_sent_twice_are_refused(client, credentials):
     )
     assert response.status_code == 400
     assert response.json["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("name", ["grant_type", "client_id", "client_secret", "scope"])
+def test_a_repeated_parameter_is_invalid_request(client, credentials, name):
+    """RFC 6749 3.2: is a parameter sent twice refused, whichever copy would have won?"""
+    form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", credentials.client_id),
+        ("client_secret", credentials.client_secret),
+        ("scope", "all"),
+    ]
+    form.append(next(pair for pair in form if pair[0] == name))
+    response = client.post(
+        "/oauth2/token",
+        data=urlencode(form),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert response.json["error"] == "invalid_request"
+    assert name in response.json["detail"][0]["msg"]
 
 
 def test_other_content_types_are_415(client):

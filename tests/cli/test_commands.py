@@ -24,7 +24,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import guest_connections
+from app.services import audit, guest_connections
 from app.services.audit import Actor
 from tests.conftest import json_line
 
@@ -421,3 +421,85 @@ def test_audit_list_refuses_a_bad_organization(runner, org, message):
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert message in result.stderr
+
+
+# -- members: add, set-role, remove, list --------------------------------------------------------
+
+
+def test_members_are_managed_fully_from_the_command_line(app, runner, make_org):
+    """add → list → set-role → remove, each one line, each in the organization's audit trail."""
+    org = str(make_org("Northwind Supplies"))
+    added = runner.invoke(
+        args=[
+            "members",
+            "add",
+            "--org",
+            org,
+            "--email",
+            "Nora@Northwind.example",
+            "--role",
+            "owner",
+        ]
+    )
+    runner.invoke(args=["members", "add", "--org", org, "--email", "sam@northwind.example"])
+    sam = ["--org", org, "--email", "sam@northwind.example"]
+    promoted = runner.invoke(args=["members", "set-role", *sam, "--role", "admin"])
+    listed = runner.invoke(args=["members", "list", "--org", org])
+    removed = runner.invoke(
+        args=["members", "remove", "--org", org, "--email", "sam@northwind.example"]
+    )
+    after = runner.invoke(args=["members", "list", "--org", org])
+
+    assert added.exit_code == promoted.exit_code == removed.exit_code == 0
+    assert promoted.output.strip() == f"sam@northwind.example is now admin of {org}"
+    assert listed.output.splitlines() == [
+        "nora@northwind.example\towner\t\tnever",
+        "sam@northwind.example\tadmin\t\tnever",
+    ]
+    assert removed.output.strip() == f"sam@northwind.example is no longer a member of {org}"
+    assert after.output.splitlines() == ["nora@northwind.example\towner\t\tnever"]
+    with app.app_context():
+        actions = [event.action for event in audit.list_events(uuid.UUID(org))]
+    assert "membership.role_changed" in actions and "membership.removed" in actions
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["set-role", "--email", "ghost@x.example", "--role", "admin"], "is not a member"),
+        (["remove", "--email", "ghost@x.example"], "is not a member"),
+        (["set-role", "--email", "nora@northwind.example", "--role", "admin"], "one owner"),
+        (["remove", "--email", "nora@northwind.example"], "at least one owner"),
+        (["list", "--org", str(uuid.uuid4())], "There is no organization"),
+    ],
+)  # fmt: skip
+def test_member_commands_refuse_with_one_line(runner, make_org, make_member, args, message):
+    org = make_org("Northwind Supplies")
+    make_member(org, "nora@northwind.example", role="owner")
+    command = ["members", *args] if "--org" in args else ["members", *args, "--org", str(org)]
+    result = runner.invoke(args=command)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_orgs_link_sso_admits_by_claim_value(app, runner, make_org):
+    org = make_org("Northwind Supplies")
+    result = runner.invoke(
+        args=[
+            "orgs", "link-sso", "--org", str(org), "--issuer", "https://login.example.com/",
+            "--claim-value", "northwind-eu",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        f"{org} admits https://login.example.com claim value 'northwind-eu'"
+    )
+    refused = runner.invoke(
+        args=[
+            "orgs", "link-sso", "--org", str(org), "--issuer", "https://login.example.com",
+            "--claim-value", str(org),
+        ]
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    assert "not an organization id" in refused.output

@@ -13,7 +13,10 @@ def test_dev_refuses_to_start_a_provider_in_production(tmp_path, monkeypatch):
     monkeypatch.delenv("OIDC_ISSUER", raising=False)
     app = create_app(
         conftest.test_config(
-            tmp_path, APP_ENV="production", OIDC_ISSUER="https://login.example.com"
+            tmp_path,
+            APP_ENV="production",
+            OIDC_ISSUER="https://login.example.com",
+            PUBLIC_URL="https://connections.example.com",
         )
     )
     app.config["OIDC_ISSUER"] = None  # as if production had started without one

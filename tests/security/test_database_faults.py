@@ -15,10 +15,9 @@ from app import create_app
 from app.extensions import db
 from app.services import organizations
 from tests import conftest
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, free_port
 
 NOTHING_LISTENS = 5599  # a port of ours where no server runs
-PROXY_PORT = 5541
 LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", "OperationalError", "SELECT")
 
 
@@ -137,7 +136,8 @@ def test_sqlite_recovers_without_restart(tmp_path):
 @pytest.fixture
 def proxy() -> Iterator[TcpProxy]:
     upstream = make_url(os.environ["TEST_DATABASE_URL"])
-    tcp_proxy = TcpProxy(PROXY_PORT, (upstream.host or "127.0.0.1", upstream.port or 5432))
+    # A free port, not a fixed one: several suites may run on one machine at once.
+    tcp_proxy = TcpProxy(free_port(), (upstream.host or "127.0.0.1", upstream.port or 5432))
     tcp_proxy.start()
     yield tcp_proxy
     tcp_proxy.stop()
@@ -151,7 +151,7 @@ def test_postgres_outage_and_recovery_without_restart(
     host, guest = make_org("Host"), make_org("Guest")
     make_connection(host, guest)
     credentials = make_client(host).__dict__
-    app = build_app(tmp_path, postgres_url(PROXY_PORT))
+    app = build_app(tmp_path, postgres_url(proxy.listen_port))
     client = app.test_client()
     try:
         token = client.post("/oauth2/token", json=credentials).json["access_token"]

@@ -1,5 +1,7 @@
 """Production refuses to start with settings that would make it unsafe."""
 
+import importlib
+
 import pytest
 
 from app import create_app
@@ -14,6 +16,7 @@ def production(tmp_path, **overrides) -> dict:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
         "SECRET_KEY": STRONG_SECRET,
         "OIDC_ISSUER": "https://login.example.com",
+        "PUBLIC_URL": "https://connections.example.com",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         **overrides,
     }
@@ -76,3 +79,55 @@ def test_the_development_mail_page_does_not_exist_in_production(tmp_path):
     app = create_app(production(tmp_path))
     assert "/dev/mail" not in {rule.rule for rule in app.url_map.iter_rules()}
     assert app.test_client().get("/dev/mail").status_code == 404
+
+
+def test_production_needs_public_url(tmp_path):
+    """Does production refuse to start without the address its links are built on?"""
+    with pytest.raises(ConfigError, match="PUBLIC_URL must be set in production"):
+        create_app(production(tmp_path, PUBLIC_URL=None))
+
+
+def test_links_come_from_public_url_never_from_the_host_header(tmp_path):
+    """Does a forged Host header leave the links we hand out (sign-in redirect) alone?"""
+    app = create_app(production(tmp_path))
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        from app.http import external_url
+
+        assert external_url("auth.callback") == "https://connections.example.com/auth/callback"
+
+
+@pytest.mark.parametrize(("proxies", "allowed"), [("0", ""), ("", ""), ("1", "*"), ("2", "*")])
+def test_gunicorn_believes_forwarded_headers_only_behind_trusted_proxies(
+    monkeypatch, proxies, allowed
+):
+    """With TRUSTED_PROXIES=0, does gunicorn ignore X-Forwarded-Proto even from 127.0.0.1?"""
+    monkeypatch.setenv("TRUSTED_PROXIES", proxies)
+    import app.gunicorn_conf as conf
+
+    assert importlib.reload(conf).forwarded_allow_ips == allowed
+
+
+class FakeServer:
+    def __init__(self, application, workers: int) -> None:
+        self.app = type("Loaded", (), {"wsgi": lambda _self: application})()
+        self.cfg = type("Cfg", (), {"workers": workers})()
+        self.warnings: list[str] = []
+        self.log = type("Log", (), {"warning": lambda _s, msg, *a: self.warnings.append(msg % a)})()
+
+
+@pytest.mark.parametrize(
+    ("storage", "workers", "warned"),
+    [("memory://", 4, True), ("memory://", 1, False), ("redis://127.0.0.1:6379/0", 4, False)],
+)
+def test_memory_rate_limits_with_several_workers_are_warned_about(
+    tmp_path, storage, workers, warned
+):
+    """Does gunicorn say at start that per-worker memory counts multiply the limits?"""
+    import app.gunicorn_conf as conf
+
+    server = FakeServer(create_app(production(tmp_path, RATELIMIT_STORAGE_URI=storage)), workers)
+    conf.when_ready(server)
+    assert bool(server.warnings) == warned
+    if warned:
+        assert "multiply by 4" in server.warnings[0]
+        assert "redis://" in server.warnings[0]

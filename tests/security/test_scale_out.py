@@ -51,6 +51,8 @@ def server_env(tmp_path, oidc_provider) -> dict[str, str]:
         "SECRET_KEY": "scale-out-test-secret-Vq9Zt2Lw0pXr8Ye3NbHc7Ud5Mf",
         "OIDC_ISSUER": oidc_provider.issuer,
         "OIDC_CLIENT_SECRET": "test-client-secret",
+        # Both servers sit behind one address; the provider sends people back to the first.
+        "PUBLIC_URL": f"http://127.0.0.1:{PORTS[0]}",
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "RATELIMIT_STORAGE_URI": REDIS_URI,
         "RATELIMIT_KEY_PREFIX": f"test-security-{uuid.uuid4().hex}",

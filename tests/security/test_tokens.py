@@ -5,8 +5,9 @@ import json
 import time
 
 import pytest
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
+from joserfc.registry import HeaderParameter
 
 from app.services import tokens
 
@@ -33,11 +34,18 @@ def claims_of(token: str) -> dict:
     )
 
 
-def sign_with_our_key(app, claims: dict, header: dict | None = None) -> str:
+def sign_with_our_key(app, claims: dict, header: dict | None = None, **extra_header) -> str:
     """Sign arbitrary claims with the server's real key (what a leak of only claims can't do)."""
     with app.test_request_context():
         key = tokens._signing_key()
-        return jwt.encode(header or {"alg": "ES256", "kid": key.kid}, claims, key, ["ES256"])
+        protected = {**(header or {"alg": "ES256", "kid": key.kid}), **extra_header}
+        if "crit" not in protected:
+            return jwt.encode(protected, claims, key, ["ES256"])
+        # joserfc writes a "crit" header only for parameters its registry knows.
+        known = {name: HeaderParameter(name, "int") for name in protected["crit"]}
+        registry = jws.JWSRegistry(header_registry=known, algorithms=["ES256"])
+        payload = json.dumps(claims).encode()
+        return jws.serialize_compact(protected, payload, key, ["ES256"], registry=registry)
 
 
 def call(api, setup, token):
@@ -86,6 +94,10 @@ def forged_tokens(setup) -> dict[str, str]:
             setup["app"], {**claims, "org": str(setup["guest"])}
         ),
         "unknown client": sign_with_our_key(setup["app"], {**claims, "sub": "gc_nobody"}),
+        "crit header, empty": sign_with_our_key(setup["app"], claims, crit=[]),
+        "crit header, naming an extension": sign_with_our_key(
+            setup["app"], claims, crit=["exp2"], exp2=1
+        ),
         "garbage": "not-a-token",
         "three garbage parts": "a.b.c",
         "truncated": good[:-10],
@@ -113,6 +125,8 @@ ATTACKS = [
     "no expiry",
     "another organization claimed",
     "unknown client",
+    "crit header, empty",
+    "crit header, naming an extension",
     "garbage",
     "three garbage parts",
     "truncated",

@@ -134,6 +134,7 @@ def production_app(app, oidc_provider, tmp_path) -> Flask:
             "SECRET_KEY": conftest.TEST_SECRET,
             "OIDC_ISSUER": oidc_provider.issuer,
             "OIDC_CLIENT_SECRET": "test-client-secret",
+            "PUBLIC_URL": "https://connections.example.com",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "TRUSTED_PROXIES": 1,
         }

@@ -6,6 +6,7 @@ import pytest
 
 from app.errors import AppError
 from app.extensions import db
+from app.http import email_confirmation_url
 from app.models import Membership, Organization, Role, User
 from app.services import guest_invitations
 from app.services.audit import Actor
@@ -51,6 +52,7 @@ def test_accepting_as_a_new_organization_makes_the_user_its_owner(app, host, inv
             host,
             invitation["invitation_token"],
             actor=Actor.cli(),
+            confirm_url=email_confirmation_url,
         )
         organization = db.session.get(Organization, connection.guest_organization_id)
         membership = db.session.get(Membership, (user_id, organization.id))
@@ -64,7 +66,13 @@ def test_a_refused_acceptance_creates_no_organization(app, host, invitation, use
         before = db.session.scalar(db.select(db.func.count()).select_from(Organization))
         with pytest.raises(AppError):
             guest_invitations.accept_as_new_organization(
-                user_id, "Alder", None, host, "x" * 43, actor=Actor.cli()
+                user_id,
+                "Alder",
+                None,
+                host,
+                "x" * 43,
+                actor=Actor.cli(),
+                confirm_url=email_confirmation_url,
             )
         after = db.session.scalar(db.select(db.func.count()).select_from(Organization))
     assert after == before

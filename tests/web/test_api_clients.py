@@ -15,6 +15,13 @@ from tests.web.conftest import post_form, text
 SETTINGS = "/orgs/{host}/settings/api-clients"
 
 
+@pytest.fixture
+def northwind_owner(signed_in, host_with_guests) -> tuple:
+    """A signed-in owner of a host with no guests: API clients are the owner's to manage."""
+    host, guests = host_with_guests("Northwind Supplies", ())
+    return signed_in(host, role="owner"), host, guests
+
+
 def create(client, host, name="ERP integration"):
     path = SETTINGS.format(host=host)
     return post_form(client, path, path, name=name)
@@ -27,8 +34,8 @@ def secret_of(response) -> tuple[str, str]:
     return client_id, secret
 
 
-@pytest.mark.parametrize("role", ["owner", "admin"])
-def test_owners_and_admins_see_the_page_in_the_menu(signed_in, host_with_guests, role):
+def test_owners_see_the_page_in_the_menu(signed_in, host_with_guests):
+    role = "owner"
     host, _ = host_with_guests("Host A", ())
     client = signed_in(host, role=role)
     page = text(client.get(f"/orgs/{host}/guest-connections"))
@@ -38,9 +45,9 @@ def test_owners_and_admins_see_the_page_in_the_menu(signed_in, host_with_guests,
     assert "No active API clients" in text(response)
 
 
-def test_create_shows_the_secret_once_and_it_works(app, client, northwind):
+def test_create_shows_the_secret_once_and_it_works(app, client, northwind_owner):
     """Is a new client's secret shown once, usable for a token, and never shown again?"""
-    client, host, _ = northwind
+    client, host, _ = northwind_owner
     response = create(client, host)
     assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
@@ -61,8 +68,8 @@ def test_create_shows_the_secret_once_and_it_works(app, client, northwind):
         assert event.actor_kind.value == "user" and event.actor_label == "admin@host.example"
 
 
-def test_a_new_client_was_never_used(northwind):
-    client, host, _ = northwind
+def test_a_new_client_was_never_used(northwind_owner):
+    client, host, _ = northwind_owner
     create(client, host)
     assert 'data-label="Last used"><span class="muted">Never</span>' in text(
         client.get(SETTINGS.format(host=host))
@@ -70,17 +77,17 @@ def test_a_new_client_was_never_used(northwind):
 
 
 @pytest.mark.parametrize(("name", "message"), [("", "1 to 100"), ("x" * 101, "1 to 100")])
-def test_a_bad_name_is_explained(northwind, name, message):
-    client, host, _ = northwind
+def test_a_bad_name_is_explained(northwind_owner, name, message):
+    client, host, _ = northwind_owner
     response = create(client, host, name=name)
     assert response.status_code == 422
     assert message in text(response)
     assert "No active API clients" in text(response)
 
 
-def test_revoke_after_confirmation_stops_the_client(app, northwind):
+def test_revoke_after_confirmation_stops_the_client(app, northwind_owner):
     """Does revoking move the client to "Revoked", record it, and stop its tokens?"""
-    client, host, _ = northwind
+    client, host, _ = northwind_owner
     client_id, secret = secret_of(create(client, host))
     path = SETTINGS.format(host=host)
     page = text(client.get(path))
@@ -102,8 +109,8 @@ def test_revoke_after_confirmation_stops_the_client(app, northwind):
         ]
 
 
-def test_revoke_needs_the_csrf_token(app, northwind):
-    client, host, _ = northwind
+def test_revoke_needs_the_csrf_token(app, northwind_owner):
+    client, host, _ = northwind_owner
     client_id, _ = secret_of(create(client, host))
     response = client.post(f"{SETTINGS.format(host=host)}/{client_id}/revoke")
     assert response.status_code == 400
@@ -116,11 +123,14 @@ def test_revoke_needs_the_csrf_token(app, northwind):
         )
 
 
-def test_members_do_not_see_it_and_are_refused(app, signed_in, host_with_guests, make_client):
-    """Is a plain member kept out of the page, its form and its revoke button?"""
+@pytest.mark.parametrize("role", ["member", "admin"])
+def test_members_and_admins_do_not_see_it_and_are_refused(
+    app, signed_in, host_with_guests, make_client, role
+):
+    """Is anyone below owner kept out of the page, its form and its revoke button?"""
     host, _ = host_with_guests("Host A", ("Alder Foods",))
     existing = make_client(host, name="Existing")
-    client = signed_in(host, role="member")
+    client = signed_in(host, role=role)
     path = SETTINGS.format(host=host)
     dashboard = f"/orgs/{host}/guest-connections"
 
@@ -167,9 +177,17 @@ def test_admins_of_another_organization_are_refused(app, signed_in, host_with_gu
         assert db.session.scalar(db.select(db.func.count()).select_from(ApiClient)) == 1
 
 
-def test_the_page_has_no_inline_script(northwind):
-    client, host, _ = northwind
+def test_the_page_has_no_inline_script(northwind_owner):
+    client, host, _ = northwind_owner
     page = text(create(client, host))
     assert "<script>" not in page and " style=" not in page
     assert '<script src="/static/js/copy.js">' in page
     assert 'data-copy="new-client-secret" hidden' in page  # shown by the script only
+
+
+def test_the_api_clients_page_refuses_a_name_with_a_line_break(signed_in, host):
+    client = signed_in(host, role="owner")
+    page = f"/orgs/{host}/settings/api-clients"
+    response = post_form(client, page, page, name="ERP\nintegration")
+    assert response.status_code == 422
+    assert "must not contain control characters" in text(response)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from app.services import audit
-from app.services.audit import Subject
+from app.services import audit, organizations
+from app.services.audit import Actor, Subject
 from tests.conftest import csrf_token, sign_in_as
 from tests.web.conftest import text
 
@@ -49,9 +49,11 @@ def test_history_shows_only_this_hosts_events(northwind, make_org, make_connecti
 def test_a_membership_from_the_sign_in_claim_is_recorded(app, client, oidc_provider, make_org):
     """Is a membership granted by the provider's organization claim in the trail?"""
     org = make_org("Northwind Supplies")
+    with app.app_context():
+        organizations.link_sso(org, oidc_provider.issuer, "northwind", actor=Actor.cli())
     app.config["OIDC_ORG_CLAIM"] = "orgs"
     try:
-        claims = {"email": "new@northwind.example", "email_verified": True, "orgs": [str(org)]}
+        claims = {"email": "new@northwind.example", "email_verified": True, "orgs": ["northwind"]}
         assert sign_in_as(client, oidc_provider, "sub-new", claims).status_code == 302
     finally:
         app.config["OIDC_ORG_CLAIM"] = None

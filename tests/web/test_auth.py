@@ -8,6 +8,8 @@ import pytest
 
 from app.extensions import db
 from app.models import Membership, Role, User
+from app.services import organizations
+from app.services.audit import Actor
 from tests.conftest import csrf_token, sign_in_as, start_sign_in
 from tests.oidc_provider import relative
 
@@ -130,17 +132,22 @@ def test_email_linked_to_another_subject_is_refused(client, oidc_provider, make_
     assert "already linked to another sign-in account" in response.get_data(as_text=True)
 
 
-def test_org_claim_provisions_member_of_existing_organizations(
-    app, client, oidc_provider, make_org
-):
-    """Does OIDC_ORG_CLAIM give a new person membership (role member) of the named orgs only?"""
+def link(app, org, issuer: str, value: str) -> None:
+    """Opt the organization in to sign-in by claim, as its owner would."""
+    with app.app_context():
+        organizations.link_sso(org, issuer, value, actor=Actor.cli())
+
+
+def test_org_claim_provisions_member_of_linked_organizations(app, client, oidc_provider, make_org):
+    """Does OIDC_ORG_CLAIM make a new person a member (role member) of the linked orgs only?"""
     org = make_org("Northwind Supplies")
+    link(app, org, oidc_provider.issuer, "northwind-eu")
     app.config["OIDC_ORG_CLAIM"] = "orgs"
     try:
         claims = {
             "email": "new@northwind.example",
             "email_verified": True,
-            "orgs": [str(org), "b9bd6a41-5b1f-4fb3-9c8e-1f3b8c0d2e77", "not-an-id"],
+            "orgs": ["northwind-eu", "b9bd6a41-5b1f-4fb3-9c8e-1f3b8c0d2e77", "not-linked"],
         }
         response = sign_in_as(client, oidc_provider, "sub-new", claims)
     finally:
@@ -160,10 +167,11 @@ def test_org_claim_adds_memberships_to_a_known_user(
     app, client, oidc_provider, make_org, make_member
 ):
     first, second = make_org("First Host"), make_org("Second Host")
+    link(app, second, oidc_provider.issuer, "second")
     make_member(first, "nora@northwind.example", role="owner")
     app.config["OIDC_ORG_CLAIM"] = "orgs"
     try:
-        sign_in_as(client, oidc_provider, "sub-nora", {**VERIFIED, "orgs": f"{first} {second}"})
+        sign_in_as(client, oidc_provider, "sub-nora", {**VERIFIED, "orgs": "first, second"})
     finally:
         app.config["OIDC_ORG_CLAIM"] = None
 
@@ -173,6 +181,33 @@ def test_org_claim_adds_memberships_to_a_known_user(
             db.session.execute(db.select(Membership.organization_id, Membership.role)).all()
         )
     assert roles == {first: Role.OWNER, second: Role.MEMBER}
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["an unlinked organization's id", "a value linked at another issuer", "another org's value"],
+)
+def test_org_claim_grants_nothing_an_owner_did_not_link(app, client, oidc_provider, make_org, case):
+    """Naming an organization that did not opt in (for this issuer) admits nobody."""
+    org = make_org("Northwind Supplies")
+    other = make_org("Other Ltd")
+    link(app, other, oidc_provider.issuer, "other-ltd")
+    if case == "a value linked at another issuer":
+        link(app, org, "https://login.elsewhere.example", "northwind-eu")
+    claim = {
+        "an unlinked organization's id": str(org),
+        "a value linked at another issuer": "northwind-eu",
+        "another org's value": "northwind",
+    }[case]
+    app.config["OIDC_ORG_CLAIM"] = "orgs"
+    try:
+        claims = {"email": "new@northwind.example", "email_verified": True, "orgs": [claim]}
+        response = sign_in_as(client, oidc_provider, "sub-new", claims)
+    finally:
+        app.config["OIDC_ORG_CLAIM"] = None
+
+    assert response.status_code == 403  # no organization: not provisioned
+    assert user_named(app, "new@northwind.example") is None
 
 
 def test_org_claim_ignored_when_not_configured(app, client, oidc_provider, make_org):

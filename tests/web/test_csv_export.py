@@ -24,7 +24,7 @@ def exporting_host(make_org, make_connection):
     names = [
         "Alder Foods",
         'Birch "The Best" Retail, Inc.',
-        "Cobalt\nLabs",
+        'Acme;=HYPERLINK("http://evil.example")',
         '=HYPERLINK("http://evil.example")',
         "+Plus Trading",
         "-Minus Textiles",
@@ -82,7 +82,7 @@ def test_header_and_values_as_in_the_api(app, exporting_host):
     """Are the columns the API's fields, nulls empty, booleans true/false, times RFC 3339?"""
     _, text = export(app, exporting_host, search_text="alder")
     header = text[1:].split("\r\n", 1)[0]
-    assert header.split(",") == list(schemas.GuestConnection.model_fields)
+    assert header.split(",") == [f'"{name}"' for name in schemas.GuestConnection.model_fields]
     [row] = parsed(text)
     assert row["guest_name"] == "Alder Foods"
     assert row["archived"] == "false"
@@ -92,11 +92,11 @@ def test_header_and_values_as_in_the_api(app, exporting_host):
 
 
 def test_quoting_round_trips(app, exporting_host):
-    """Do commas, quotes, line breaks and non-ASCII letters survive a CSV reader?"""
+    """Do commas, quotes, semicolons and non-ASCII letters survive a CSV reader?"""
     _, text = export(app, exporting_host)
     names = {row["guest_name"] for row in parsed(text)}
     assert 'Birch "The Best" Retail, Inc.' in names
-    assert "Cobalt\nLabs" in names
+    assert 'Acme;=HYPERLINK("http://evil.example")' in names
     assert "Ärztebedarf GmbH" in names
 
 
@@ -111,6 +111,15 @@ def test_cells_that_a_spreadsheet_would_run_are_defused(app, exporting_host):
         "'@Sum Logistics",
     } <= names
     assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
+
+
+def test_every_field_is_quoted(app, exporting_host):
+    """Does a spreadsheet that splits on ";" still see `Acme;=HYPERLINK(...)` as one cell?"""
+    _, text = export(app, exporting_host)
+    lines = text[1:].split("\r\n")
+    assert all(line.startswith('"') and line.endswith('"') for line in lines if line)
+    # The ";" sits inside the quotes: a reader splitting on ";" honours them, one text cell.
+    assert ',"Acme;=HYPERLINK(""http://evil.example"")",' in text
 
 
 def test_streams_in_batches_and_chunks(app, exporting_host):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from app.extensions import db
-from app.models import GuestInvitation, Membership, Organization, Role
-from tests.conftest import sign_in_as
+from app.models import (
+    GuestInvitation,
+    InvitationStatus,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Role,
+)
+from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
     HOST_ADMIN,
     accept_on_page,
@@ -172,3 +182,149 @@ def test_with_a_sender_the_page_says_the_e_mail_went(host_admin, smtp_server, ru
     run_worker()
     [message] = smtp_server.messages
     assert invitation_link(response) in message.get_content()
+
+
+@pytest.mark.parametrize("control", ["\r\n", "\n", "\x1b"])
+def test_the_accept_page_refuses_a_name_with_control_characters(
+    app, host_admin, guest_admin, control
+):
+    """The reproduction: a guest name with CR/LF typed on the accept page is refused, clearly."""
+    host_client, host = host_admin
+    guest_client, _ = guest_admin
+    link = invitation_link(invite_on_page(host_client, host))
+    before = row_count(app, Organization)
+
+    response = accept_on_page(guest_client, link, name=f"Evil{control}Subject: hi")
+
+    assert response.status_code == 422
+    assert "must not contain control characters" in text(response)
+    assert row_count(app, Organization) == before
+
+
+# -- taking over an invitation (issue 11, item 1) -----------------------------------------------
+
+VICTIM = "cfo@bigcustomer.example"
+ATTACKER = "mallory@evil.example"
+
+
+def person(app, oidc_provider, make_org, make_member, email: str, org_name: str):
+    """Return (a signed-in client, their organization) for a person with a verified e-mail."""
+    organization = make_org(org_name)
+    make_member(organization, email, role="owner")
+    client = app.test_client()
+    sign_in_as(client, oidc_provider, f"sub-{email}", {"email": email, "email_verified": True})
+    return client, organization
+
+
+def invitation_to(app, email: str) -> GuestInvitation:
+    with app.app_context():
+        return db.session.scalars(
+            db.select(GuestInvitation)
+            .where(GuestInvitation.email == email)
+            .order_by(GuestInvitation.created_at.desc())
+        ).first()
+
+
+def test_a_typed_organization_email_does_not_take_over_an_invitation(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """The reproduction: the attacker names their new organization after the victim and types
+    the victim's e-mail. Nothing of the victim's invitation may move."""
+    host_client, host = host_admin
+    victim_link = invitation_link(invite_on_page(host_client, host, email=VICTIM))
+    attacker_link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    attacker, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Evil Corp")
+
+    taken = accept_on_page(attacker, attacker_link, name="Big Customer Ltd", email=VICTIM)
+
+    assert taken.status_code == 302  # the attacker's own invitation is theirs to accept
+    victims = invitation_to(app, VICTIM)
+    assert victims.status == InvitationStatus.SENT
+    assert victims.guest_organization_id is None
+    # A fresh invitation to the victim's e-mail waits for the victim, too.
+    dashboard = f"/orgs/{host}/guest-connections"
+    post_form(
+        host_client,
+        f"/orgs/{host}/invitations/{victims.id}/archived",
+        dashboard,
+        archived="true",
+    )
+    fresh_link = invitation_link(invite_on_page(host_client, host, email=VICTIM))
+    fresh = invitation_to(app, VICTIM)
+    assert fresh.status == InvitationStatus.SENT and fresh.guest_organization_id is None
+    # And the real guest's link works.
+    victim, real_org = person(app, oidc_provider, make_org, make_member, VICTIM, "Big Customer")
+    accepted = accept_on_page(victim, fresh_link, organization_id=str(real_org))
+    assert accepted.status_code == 302
+    assert invitation_to(app, VICTIM).guest_organization_id == real_org
+    assert victim_link != fresh_link
+
+
+def test_the_signed_in_persons_own_verified_email_is_proven(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """Typing one's own (provider-verified) e-mail proves it: later invitations to it close."""
+    host_client, host = host_admin
+    link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    newcomer, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Old Co")
+
+    accept_on_page(newcomer, link, name="New Co", email=ATTACKER.upper())
+
+    with app.app_context():
+        organization = db.session.scalar(
+            db.select(Organization).where(Organization.name == "New Co")
+        )
+    assert organization.email_proven is True
+    dashboard = f"/orgs/{host}/guest-connections"
+    again = invite_on_page(host_client, host, email=ATTACKER)
+    assert again.status_code == 200, text(again)
+    assert invitation_to(app, ATTACKER).status == InvitationStatus.ACCEPTED_BY_SYSTEM
+    assert dashboard  # the host sees it closed at once
+
+
+def confirmation_link(app, email: str) -> str:
+    """Return the link in the confirmation message queued to this e-mail."""
+    with app.app_context():
+        body = db.session.scalar(
+            db.select(OutboxMessage.body).where(
+                OutboxMessage.kind == "email_confirmation", OutboxMessage.recipient_email == email
+            )
+        )
+    assert body, f"no confirmation queued to {email}"
+    return re.search(r"(/organizations/confirm-email\?token=\S+)", body).group(1)
+
+
+def test_a_typed_email_counts_once_its_reader_follows_the_confirmation_link(
+    app, host_admin, oidc_provider, make_org, make_member
+):
+    """The other proof: a link sent to the typed address. Opening it proves nothing yet;
+    pressing confirm does."""
+    host_client, host = host_admin
+    link = invitation_link(invite_on_page(host_client, host, email=ATTACKER))
+    newcomer, _ = person(app, oidc_provider, make_org, make_member, ATTACKER, "Old Co")
+    accept_on_page(newcomer, link, name="Big Customer Ltd", email=VICTIM)
+    confirm = confirmation_link(app, VICTIM)
+
+    reader = app.test_client()  # whoever reads the victim's mail, signed in nowhere
+    page = reader.get(confirm)
+    assert page.status_code == 200
+    assert f"Is {VICTIM} the e-mail of Big Customer Ltd?" in html.unescape(text(page))
+    with app.app_context():
+        organization = db.session.scalar(
+            db.select(Organization).where(Organization.name == "Big Customer Ltd")
+        )
+    assert organization.email_proven is False
+
+    form = {
+        "token": re.search(r'name="token" value="([^"]+)"', text(page)).group(1),
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', text(page)).group(1),
+    }
+    done = reader.post("/organizations/confirm-email", data=form)
+
+    assert done.status_code == 200 and "is confirmed" in text(done)
+    with app.app_context():
+        assert db.session.get(Organization, organization.id).email_proven is True
+    invite_on_page(host_client, host, email=VICTIM)
+    assert invitation_to(app, VICTIM).status == InvitationStatus.ACCEPTED_BY_SYSTEM
+    again = reader.post("/organizations/confirm-email", data=form)
+    assert again.status_code == 404  # the link works once

@@ -5,20 +5,21 @@ Today's score history entries (typed by guests or recorded at the command line) 
 marked with the model "manual (before runs)"; a connection whose score has no entry yet gets one.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30 16:00:00
 
 """
 
 import uuid
-from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import op
 
+from app.migrations.batch import CONNECTION_CHILDREN, children_kept
+
 # revision identifiers, used by Alembic.
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
@@ -28,33 +29,6 @@ BEFORE_RUNS = "manual (before runs)"
 def money() -> sa.types.TypeEngine:
     # NUMERIC(18, 2); text on SQLite, which has no exact decimal type (see app.models.types.Money).
     return sa.Numeric(18, 2).with_variant(sa.String(24), "sqlite")
-
-
-# Rows that refer to a guest connection, ON DELETE CASCADE.
-CONNECTION_CHILDREN = ("connection_actions", "score_changes")
-
-
-@contextmanager
-def children_kept(table: str, children: tuple[str, ...]):
-    """Keep the rows of child tables while batch mode rebuilds their parent table.
-
-    On SQLite, batch mode copies the table and drops the old one; with foreign keys on (the
-    app turns them on for every connection), that drop deletes the children through their
-    ON DELETE CASCADE. PostgreSQL alters in place, so nothing is needed there.
-    """
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    kept = {}
-    for child in children:
-        reflected = sa.Table(child, sa.MetaData(), autoload_with=bind)
-        kept[reflected] = [dict(row) for row in bind.execute(sa.select(reflected)).mappings()]
-    yield
-    for reflected, rows in kept.items():
-        bind.execute(reflected.delete())  # none should be left; never twice
-        if rows:
-            bind.execute(reflected.insert(), rows)
 
 
 def upgrade():

@@ -25,6 +25,7 @@ from app.services.audit import Actor
 from app.web.auth import SignedInUser, safe_next
 
 LAST_ORG_KEY = "last_org_id"
+SHOWN_ONCE_KEY = "shown_once"  # a secret on its way from a form's redirect to the page after it
 PAGE_SIZES = (10, 25, 50, 100)
 FIXABLE = (409, 422)  # refusals shown as a message on the page, not as an error page
 
@@ -98,6 +99,20 @@ def flash_refusal(error: AppError) -> None:
 def redirect_back(default: str) -> Response:
     """Redirect to the form's `next` (a path on this site), else to default."""
     return redirect(safe_next(request.form.get("next")) or default)
+
+
+def show_once(org_id: uuid.UUID, kind: str, value: dict[str, Any]) -> None:
+    """Keep a one-time value (a secret, a link) for the page the redirect after a form leads to."""
+    session[SHOWN_ONCE_KEY] = {"org_id": str(org_id), "kind": kind, "value": value}
+
+
+def take_shown_once(org_id: uuid.UUID, kind: str) -> dict[str, Any] | None:
+    """Return the one-time value kept for this organization's page of this kind, and forget it."""
+    kept = session.get(SHOWN_ONCE_KEY)
+    if not kept or kept.get("org_id") != str(org_id) or kept.get("kind") != kind:
+        return None
+    session.pop(SHOWN_ONCE_KEY)
+    return kept["value"]
 
 
 def page_context() -> dict[str, Any]:

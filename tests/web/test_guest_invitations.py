@@ -6,14 +6,17 @@ import pytest
 
 from app.extensions import db
 from app.models import GuestInvitation, Membership, Organization, Role
-from tests.conftest import sign_in_as
+from app.services import audit
+from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
+    GUEST_ADMIN,
     HOST_ADMIN,
     accept_on_page,
     invitation_link,
     invitation_path,
     invite_on_page,
     post_form,
+    see_other,
     text,
 )
 
@@ -56,8 +59,9 @@ def test_resend_gives_a_new_link_and_withdraw_hides_it(host_admin):
         invitation_id = db.session.scalar(db.select(GuestInvitation.id))
     dashboard = f"/orgs/{host}/guest-connections"
 
-    resent = post_form(
-        client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard, days="30"
+    resent = see_other(
+        client,
+        post_form(client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard, days="30"),
     )
     withdrawn = post_form(
         client,
@@ -74,6 +78,38 @@ def test_resend_gives_a_new_link_and_withdraw_hides_it(host_admin):
     assert "cfo@alder.example" not in text(client.get(dashboard))
     archived = text(client.get(f"/orgs/{host}/invitations?show=archived"))
     assert "cfo@alder.example" in archived and "Restore" in archived
+
+
+@pytest.mark.parametrize("action", ["invite", "resend"])
+def test_a_reload_after_inviting_sends_nothing_again(app, host_admin, action):
+    """Post/Redirect/Get: does the form answer with a redirect, the link show once, and a reload
+    of the page it leads to neither send again nor show the link again?"""
+    client, host = host_admin
+    dashboard = f"/orgs/{host}/guest-connections"
+    response = post_form(client, f"/orgs/{host}/invitations", dashboard, email=GUEST_ADMIN)
+    if action == "resend":
+        see_other(client, response)
+        with app.app_context():
+            invitation_id = db.session.scalar(db.select(GuestInvitation.id))
+        response = post_form(client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/orgs/{host}/invitations/sent"
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"
+    link = invitation_link(shown)
+
+    reloaded = client.get(response.headers["Location"])
+    assert reloaded.status_code == 302
+    page = text(client.get(reloaded.headers["Location"]))
+    assert "An invitation link is shown only once" in page
+    assert link.split("token=")[1] not in page
+    assert row_count(app, GuestInvitation) == 1
+    with app.app_context():
+        events = [e.action for e in audit.list_events(host)]
+        assert events.count("invitation.created") == 1
+        assert events.count("invitation.resent") == (1 if action == "resend" else 0)
 
 
 def test_inviting_twice_says_to_resend(host_admin):

@@ -48,7 +48,12 @@ def test_invite_accept_request_submit_and_see_the_score(
     assert page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").is_visible()
     link = page.get_by_label("Invitation link").input_value()
     assert link.startswith(f"{live_server}/invitations/accept?token=")
+    assert page.get_by_role("button", name="Copy").is_visible()
     page.screenshot(path=artifacts / "lifecycle-invitation.png", full_page=True)
+    # A reload does not invite again: the link was shown once.
+    page.reload()
+    assert page.get_by_text("An invitation link is shown only once").is_visible()
+    assert page.get_by_label("Invitation link").count() == 0
 
     # The guest opens the link, signs in, and accepts for its organization.
     guest_page.goto(link)

@@ -49,6 +49,10 @@ def test_a_reload_after_creating_makes_no_second_client(app, client, northwind):
 
     shown = client.get(path)
     assert "it is shown only this once" in text(shown)
+    # Every box is typed (so styled), the secrets monospace with a Copy button.
+    assert not re.search(r"<input(?![^>]*\btype=)", text(shown))
+    assert 'data-copy="new-client-secret"' in text(shown)
+    assert re.search(r'<input id="new-client-secret" class="code-input" type="text"', text(shown))
     _, secret = secret_of(shown)
     reloaded = text(client.get(path))
 

@@ -99,6 +99,7 @@ def test_a_reload_after_inviting_sends_nothing_again(app, host_admin, action):
     assert shown.status_code == 200
     assert shown.headers["Cache-Control"] == "no-store"
     link = invitation_link(shown)
+    assert 'data-copy="invitation-link"' in text(shown)  # a Copy button, like the secrets'
 
     reloaded = client.get(response.headers["Location"])
     assert reloaded.status_code == 302

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import sign_in_at_provider
+from tests.e2e.conftest import DESKTOP, PHONE, overflowing, sign_in_at_provider
 
 pytestmark = pytest.mark.e2e
 
@@ -127,3 +127,45 @@ def test_phone_layout_and_api_reference(page, live_server, northwind, artifacts)
     page.goto(f"{live_server}/docs")
     page.get_by_text("/v1/guest-connections/{guest_org_id}").first.wait_for()
     assert page.csp_violations == []
+
+
+LONG_NAME = "The Very Long Name International Trading and Logistics Company of Greater Example " * 2
+LONG_OWNER = "relationship.manager.for.very.long.accounts@sales.northwind.example"  # 65
+LONG_EMAIL = "accounts.payable.department.for.long.names@finance.verylongname.example"
+
+
+def test_long_names_and_emails_fit_at_both_widths(
+    page,
+    live_server,
+    host,
+    make_org,
+    make_connection,
+    make_member,
+    oidc_provider,
+    api,
+    token_for,
+    artifacts,
+):
+    """Do long names and e-mails wrap inside the tables and cards, at 1280 and 390 px?"""
+    long_guest = make_org(LONG_NAME.strip(), LONG_EMAIL)
+    make_connection(host, long_guest, owner_email=LONG_OWNER, score=55.55)
+    invited = api.invite(token_for(host), host, email="x" + LONG_EMAIL[1:].replace("finance", "ap"))
+    assert invited.status_code == 201, invited.json
+    make_member(host, ADMIN, role="owner", name="Nora Admin")
+    make_member(long_guest, ADMIN, role="admin")
+    oidc_provider.set_person(ADMIN, {"email": ADMIN, "email_verified": True})
+    pages = {
+        "dashboard": f"/orgs/{host}/guest-connections",
+        "detail": f"/orgs/{host}/guest-connections/{long_guest}",
+        "invitations": f"/orgs/{host}/invitations",
+        "hosts": f"/orgs/{long_guest}/hosts",
+    }
+    page.goto(live_server + pages["dashboard"])
+    sign_in_at_provider(page, ADMIN)
+    page.wait_for_url(re.compile(r"/guest-connections$"))
+    for width, viewport in (("1280", DESKTOP), ("390", PHONE)):
+        page.set_viewport_size(viewport)
+        for name, path in pages.items():
+            page.goto(live_server + path)
+            assert overflowing(page) == [], f"{name} at {width} px"
+            page.screenshot(path=artifacts / f"long-{name}-{width}.png", full_page=True)

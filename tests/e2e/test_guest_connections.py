@@ -43,7 +43,26 @@ def guest_rows(page) -> list[str]:
     return page.locator("a.guest-link").all_inner_texts()
 
 
-def test_host_admin_journey(page, live_server, northwind, api, token_for, artifacts):
+def _back_and_forward_without_script(browser, page, dashboard_url: str) -> None:
+    """Without JavaScript too, Back shows the form of the URL, not the values typed."""
+    context = browser.new_context(
+        java_script_enabled=False, storage_state=page.context.storage_state()
+    )
+    try:
+        nojs = context.new_page()
+        nojs.goto(f"{dashboard_url}?statuses=disconnected")
+        nojs.get_by_label("Search", exact=True).fill("birch")
+        nojs.get_by_label("Connected", exact=True).check()
+        nojs.get_by_role("button", name="Apply").click()
+        nojs.wait_for_url(re.compile(r"search_text=birch"))
+        nojs.go_back()
+        assert nojs.get_by_label("Search", exact=True).input_value() == ""
+        assert not nojs.get_by_label("Connected", exact=True).is_checked()
+    finally:
+        context.close()
+
+
+def test_host_admin_journey(page, browser, live_server, northwind, api, token_for, artifacts):
     host, guests = northwind
     dashboard_url = f"{live_server}/orgs/{host}/guest-connections"
 
@@ -72,6 +91,18 @@ def test_host_admin_journey(page, live_server, northwind, api, token_for, artifa
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(re.compile(r"search_text=alder"))
     assert guest_rows(page) == ["Alder Foods"]
+
+    # Back and Forward: the form always shows the URL's filters, not what was typed last.
+    page.go_back()
+    assert "search_text=alder" not in page.url
+    assert guest_rows(page) == ["Birch Logistics"]
+    assert not page.get_by_label("Connected", exact=True).is_checked()
+    assert page.get_by_label("Search", exact=True).input_value() == ""
+    page.go_forward()
+    assert "search_text=alder" in page.url
+    assert page.get_by_label("Connected", exact=True).is_checked()
+    assert page.get_by_label("Search", exact=True).input_value() == "alder"
+    _back_and_forward_without_script(browser, page, dashboard_url)
 
     # Open the detail page.
     page.get_by_role("link", name="Alder Foods").click()

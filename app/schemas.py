@@ -31,6 +31,11 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime(RFC3339)
 
 
+def format_score(value: float) -> str:
+    """Return a score as every page shows it: up to two decimals, no trailing zeros (55.55)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 Timestamp = Annotated[
     datetime,
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),

@@ -137,7 +137,17 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
         now - timedelta(hours=rng.randint(1, 72)) if requested else None
     )
     connection.created_at = created
-    connection.updated_at = created + timedelta(days=rng.randint(0, 19))
+    # The last update is the latest of the connection's own dates: never before a change it shows.
+    connection.updated_at = max(
+        stamp
+        for stamp in (
+            created + timedelta(days=rng.randint(0, 19)),
+            connection.score_updated_at,
+            connection.archived_at,
+            connection.active_action_updated_at,
+        )
+        if stamp is not None
+    )
     db.session.flush()  # the history and the action refer to the connection
     if connection.total_score is not None:
         # Its own generator, so that the demo's other values stay what they were.

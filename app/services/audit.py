@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from app.access import Principal
 from app.extensions import db
 from app.models import ActorKind, ApiClient, AuditEvent, User, utcnow
-from app.schemas import format_timestamp
+from app.schemas import format_score, format_timestamp
 
 LABEL_LENGTH = 300
 
@@ -190,4 +190,6 @@ def _shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return format_score(value)  # the one number kept as a float: a score
     return str(value)

@@ -199,4 +199,6 @@ def test_long_names_and_emails_fit_at_both_widths(
         for name, path in pages.items():
             page.goto(live_server + path)
             assert overflowing(page) == [], f"{name} at {width} px"
+            if name in ("dashboard", "detail"):
+                assert page.get_by_text("55.55").first.is_visible()  # one score format
             page.screenshot(path=artifacts / f"long-{name}-{width}.png", full_page=True)

@@ -54,6 +54,10 @@ def test_invite_accept_request_submit_and_see_the_score(
     page.reload()
     assert page.get_by_text("An invitation link is shown only once").is_visible()
     assert page.get_by_label("Invitation link").count() == 0
+    # The 14-day link reads "in 2 weeks", with its date beside it.
+    page.goto(dashboard)
+    expires = page.locator("table.invitations td[data-label=Expires]").inner_text()
+    assert re.fullmatch(r"in 2 weeks · \d{1,2} \w{3} \d{4}", expires.strip()), expires
 
     # The guest opens the link, signs in, and accepts for its organization.
     guest_page.goto(link)

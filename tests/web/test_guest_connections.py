@@ -169,6 +169,22 @@ def test_detail_shows_the_connection(northwind, make_org, make_connection):
     assert "Not archived" in page
 
 
+def test_a_score_reads_the_same_on_the_dashboard_detail_and_change_list(
+    northwind, make_org, make_connection
+):
+    client, host, _ = northwind
+    guest = make_org("Delta Labs")
+    make_connection(host, guest, score=55.55)
+
+    dashboard = text(client.get(f"/orgs/{host}/guest-connections"))
+    detail = text(client.get(f"/orgs/{host}/guest-connections/{guest}"))
+
+    assert 'score__number">55.55<' in dashboard
+    assert 'gauge__number">55.55<' in detail
+    assert "total_score: null → 55.55" in detail
+    assert "55.5<" not in dashboard + detail
+
+
 def test_detail_without_score_or_parent(northwind):
     client, host, guests = northwind
     page = text(client.get(f"/orgs/{host}/guest-connections/{guests['Alder Foods']}"))

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, request, session
+from flask import after_this_request, current_app, flash, g, redirect, request, session
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -25,6 +25,9 @@ from app.services.audit import Actor
 from app.web.auth import SignedInUser, safe_next
 
 LAST_ORG_KEY = "last_org_id"
+# The last organization used, kept past sign-out so the next sign-in lands there (an id, no secret).
+LAST_ORG_COOKIE = "last_org"
+LAST_ORG_MAX_AGE = 365 * 86400
 SHOWN_ONCE_KEY = "shown_once"  # a secret on its way from a form's redirect to the page after it
 PAGE_SIZES = (10, 25, 50, 100)
 FIXABLE = (409, 422)  # refusals shown as a message on the page, not as an error page
@@ -49,7 +52,20 @@ def authorize_page(org_id: uuid.UUID, minimum_role: Role = Role.MEMBER) -> Acces
         raise NotAMember() from None
     if session.get(LAST_ORG_KEY) != str(org_id):
         session[LAST_ORG_KEY] = str(org_id)  # only on a change: each write re-sends the cookie
+        after_this_request(functools.partial(_remember_last_org, org_id))
     return access
+
+
+def _remember_last_org(org_id: uuid.UUID, response: Response) -> Response:
+    response.set_cookie(
+        LAST_ORG_COOKIE,
+        str(org_id),
+        max_age=LAST_ORG_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return response
 
 
 def org_page(

@@ -43,6 +43,8 @@ def test_invite_accept_request_submit_and_see_the_score(
     page.goto(dashboard)
     sign_in_at_provider(page, HOST_ADMIN)
     page.wait_for_url(dashboard)
+    # A host with no guests yet is shown how to begin.
+    assert page.get_by_role("heading", name="Get started").is_visible()
     page.get_by_label("E-mail of the guest to invite").fill(GUEST_ADMIN)
     page.get_by_role("button", name="Invite", exact=True).click()
     assert page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").is_visible()
@@ -67,6 +69,8 @@ def test_invite_accept_request_submit_and_see_the_score(
     assert heading.is_visible()
     guest_page.get_by_role("button", name="Accept for this organization").click()
     guest_page.wait_for_url(hosts)
+    # A pure guest sees its own side only: no Guests or Invitations tab.
+    assert guest_page.locator(".tabs__tab").all_inner_texts() == ["Hosts"]
     assert guest_page.get_by_text("You are now connected to Northwind Supplies.").is_visible()
 
     # The host sees the new guest and asks it to run analytics.

@@ -138,7 +138,7 @@ def test_no_match_and_no_guests_have_helpful_empty_states(northwind, make_member
     )
     lonely = make_org("Lonely Host")
     make_member(lonely, "admin@host.example")
-    assert "No guests yet" in text(client.get(f"/orgs/{lonely}/guest-connections"))
+    assert "Get started" in text(client.get(f"/orgs/{lonely}/guest-connections"))
 
 
 # -- the detail page and its actions --------------------------------------------------------------
@@ -302,6 +302,7 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
         assert client.get(f"/orgs/{host}/guest-connections?limit=100").status_code == 200
     with count_queries() as detail_statements:
         assert client.get(detail).status_code == 200
-    # Dashboard: + the open invitations (count, page); detail: + the score history.
-    assert len(dashboard_statements) <= 6, dashboard_statements
+    # Dashboard: + the open invitations (count, page) and the organization's sides (its tabs);
+    # detail: + the score history.
+    assert len(dashboard_statements) <= 7, dashboard_statements
     assert len(detail_statements) <= 4, detail_statements

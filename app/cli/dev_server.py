@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import json
-import os
 import signal
 import subprocess  # noqa: S404 - starts our own dependency, with fixed arguments
 import sys
@@ -62,7 +61,7 @@ def provider_command(port: int, emails: list[str]) -> list[str]:
     command = [
         sys.executable,
         "-m",
-        "oidc_provider_mock",
+        "app.cli.dev_provider",  # oidc_provider_mock, without its dependencies' notices
         "--host",
         "127.0.0.1",
         "--port",
@@ -77,10 +76,8 @@ def provider_command(port: int, emails: list[str]) -> list[str]:
 def start_provider(port: int, emails: list[str]) -> tuple[subprocess.Popen, str]:
     """Start the provider, wait until its discovery document answers, return it and its issuer."""
     issuer = f"http://127.0.0.1:{port}"
-    # The mock still imports authlib.jose; its deprecation notice is noise in our console.
-    environment = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        provider_command(port, emails), preexec_fn=_die_with_parent, env=environment
+        provider_command(port, emails), preexec_fn=_die_with_parent
     )
     deadline = time.monotonic() + PROVIDER_START_SECONDS
     while time.monotonic() < deadline:

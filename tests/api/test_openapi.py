@@ -90,7 +90,9 @@ def test_docs_page_renders_with_vendored_assets(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert len(assets) == 3
+    assert len(assets) == 5  # Swagger UI's style and script, ours, and the favicon
+    assert 'rel="icon" href="/static/img/favicon.svg"' in html
+    assert '<a class="docs-bar__home" href="/">← Back to Guest Connections</a>' in html
     for asset in assets:
         response = client.get(asset)
         response.close()  # static files are streamed; close to release the file

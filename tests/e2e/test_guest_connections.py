@@ -158,6 +158,11 @@ def test_phone_layout_and_api_reference(page, live_server, northwind, artifacts)
     page.goto(f"{live_server}/docs")
     page.get_by_text("/v1/guest-connections/{guest_org_id}").first.wait_for()
     assert page.csp_violations == []
+    # /docs has the favicon and leads back to the app.
+    favicon = page.locator('link[rel="icon"]').get_attribute("href")
+    assert page.request.get(live_server + favicon).status == 200
+    page.get_by_role("link", name="Back to Guest Connections").click()
+    page.wait_for_url(re.compile(r"/guest-connections$"))
 
 
 LONG_NAME = "The Very Long Name International Trading and Logistics Company of Greater Example " * 2

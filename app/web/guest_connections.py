@@ -107,12 +107,14 @@ def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     history = audit.list_events(
         org_id, Subject.guest_connection(guest_org_id), limit=HISTORY_LENGTH
     )
+    scores = analytics.recent_scores(org_id, guest_org_id)
     return render_template(
         "guest_connections/detail.html",
         org_id=org_id,
         connection=connection,
         parent=parent,
-        chart=score_chart(analytics.recent_scores(org_id, guest_org_id)),
+        chart=score_chart(scores),
+        compact_chart=score_chart(scores, compact=True),
         history=history,
         api_base=(current_app.config.get("PUBLIC_URL") or request.host_url).rstrip("/"),
     )
@@ -214,6 +216,12 @@ def _url_value(value: Any) -> Any:
 def list_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery, **changes: Any) -> str:
     """Return the dashboard URL for this query with some values changed (None removes one)."""
     return url_for("guest_connections.dashboard", org_id=org_id, **query_args(query, **changes))
+
+
+@bp.app_template_global()
+def active_filter_count(query: schemas.GuestConnectionQuery) -> int:
+    """Return how many filters the query sets (its order and page aside)."""
+    return len(query_args(query, order_by=None, order_dir=None, limit=None, offset=None))
 
 
 @bp.app_template_global()

@@ -150,9 +150,28 @@ def test_phone_layout_and_api_reference(page, live_server, northwind, artifacts)
     page.wait_for_url(re.compile(r"/guest-connections$"))
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the dashboard is {width}px wide on a 390px screen"
+    # The guests come first: the first one is on the first screen; filters and the invite
+    # form wait behind their toggles.
+    assert page.locator("a.guest-link").first.bounding_box()["y"] < 844
+    assert not page.get_by_label("Search", exact=True).is_visible()
+    assert not page.get_by_label("E-mail of the guest to invite").is_visible()
     page.screenshot(path=artifacts / "dashboard-phone.png", full_page=True)
+    page.get_by_text("Filters and sort").click()
+    assert page.get_by_label("Search", exact=True).is_visible()
+    page.get_by_text("Invite a guest").first.click()
+    assert page.get_by_label("E-mail of the guest to invite").is_visible()
+    assert overflowing(page) == []
+    page.screenshot(path=artifacts / "dashboard-phone-open.png", full_page=True)
+
     page.goto(f"{live_server}/orgs/{host}/guest-connections/{guests['Alder Foods']}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert overflowing(page) == []
+    # The score chart keeps labels of 11 px or more, and fewer of them.
+    ticks = page.locator(".score-chart__svg--compact .score-chart__tick")
+    assert page.locator(".score-chart__svg--compact").is_visible()
+    assert not page.locator(".score-chart__svg:not(.score-chart__svg--compact)").is_visible()
+    heights = [tick.bounding_box()["height"] for tick in ticks.all()]
+    assert heights and min(heights) >= 11, heights
+    assert ticks.count() <= 5
     page.screenshot(path=artifacts / "detail-phone.png", full_page=True)
 
     page.goto(f"{live_server}/docs")

@@ -12,9 +12,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 # The contract's vocabulary, importable from here by the faces (which never import app.models).
 from app.models import ActionStatus as ActionStatus
@@ -181,6 +183,25 @@ class GuestConnectionQuery(BaseModel):
         default=None, description="Keep guests whose parent organization (as shown) is this one."
     )
     _refuse_nul = field_validator("search_text", mode="after")(refuse_nul)
+    min_score: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Keep guests scored at least this."
+    )
+    max_score: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Keep guests scored at most this (guests without a score are left out).",
+    )
+    has_open_action: bool | None = Field(
+        default=None, description="true: only guests with an open action; false: only without."
+    )
+    score_older_than_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=36500,
+        description="Keep guests whose score was last updated more than this many days ago "
+        "(guests without a score are left out).",
+    )
     order_by: GuestConnectionOrder = Field(
         default=GuestConnectionOrder.GUEST_NAME,
         description="Sort by this field; empty values come last, ties go by the guest's id.",
@@ -189,6 +210,14 @@ class GuestConnectionQuery(BaseModel):
     limit: int = Field(default=10, ge=1, le=100, description="Page size.")
     # Bounded so that no database is asked for an offset beyond its integer range.
     offset: int = Field(default=0, ge=0, le=2**31 - 1, description="Items to skip.")
+
+    @field_validator("max_score")
+    @classmethod
+    def _range_in_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min_score")
+        if value is not None and low is not None and value < low:
+            raise PydanticCustomError("score_range", "Must not be less than min_score")
+        return value
 
 
 class GuestConnectionList(Schema):

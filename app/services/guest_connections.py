@@ -10,9 +10,9 @@ import math
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -191,6 +191,19 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
         conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
+    if query.min_score is not None:
+        conditions.append(GuestConnection.total_score >= query.min_score)
+    if query.max_score is not None:
+        conditions.append(GuestConnection.total_score <= query.max_score)
+    if query.has_open_action is not None:
+        conditions.append(
+            GuestConnection.active_action_type.is_not(None)
+            if query.has_open_action
+            else GuestConnection.active_action_type.is_(None)
+        )
+    if query.score_older_than_days is not None:
+        cutoff = utcnow() - timedelta(days=query.score_older_than_days)
+        conditions.append(GuestConnection.score_updated_at < cutoff)
     return conditions
 
 
@@ -214,29 +227,64 @@ def _list_order(query: schemas.GuestConnectionQuery) -> list:
     )
 
 
+# The counters' own filters: "scores older than this" and "low scores" (the Low band, < 40).
+STALE_SCORE_DAYS = 90
+LOW_SCORE_MAX = 39.99
+
+
 @dataclass(frozen=True)
 class GuestCounts:
-    """How many guest connections a host has, by status and archive state."""
+    """How many guest connections a host has, by status and archive state, and how many need
+    attention: an open action, a score older than STALE_SCORE_DAYS, a score in the Low band."""
 
     total: int = 0
     connected: int = 0
     disconnected: int = 0
     archived: int = 0
+    open_action: int = 0
+    stale_score: int = 0
+    low_score: int = 0
 
 
 def count_guest_connections(host_id: uuid.UUID) -> GuestCounts:
     """Return the host's guest connection counts (one grouped query)."""
+    cutoff = utcnow() - timedelta(days=STALE_SCORE_DAYS)
+
+    def number_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
     rows = db.session.execute(
-        db.select(GuestConnection.status, GuestConnection.archived, func.count())
+        db.select(
+            GuestConnection.status,
+            GuestConnection.archived,
+            func.count(),
+            number_of(GuestConnection.active_action_type.is_not(None)),
+            number_of(GuestConnection.score_updated_at < cutoff),
+            number_of(GuestConnection.total_score <= LOW_SCORE_MAX),
+        )
         .where(GuestConnection.host_organization_id == host_id)
         .group_by(GuestConnection.status, GuestConnection.archived)
     ).all()
-    counts = {"total": 0, "connected": 0, "disconnected": 0, "archived": 0}
-    for status, archived, number in rows:
+    counts = dict.fromkeys(
+        (
+            "total",
+            "connected",
+            "disconnected",
+            "archived",
+            "open_action",
+            "stale_score",
+            "low_score",
+        ),
+        0,
+    )
+    for status, archived, number, open_action, stale_score, low_score in rows:
         counts["total"] += number
         counts[ConnectionStatus(status).value] += number
         if archived:
             counts["archived"] += number
+        counts["open_action"] += open_action or 0
+        counts["stale_score"] += stale_score or 0
+        counts["low_score"] += low_score or 0
     return GuestCounts(**counts)
 
 

@@ -169,6 +169,10 @@ _FIELD_LABELS = {
     "search_field": "Search in",
     "search_text": "Search",
     "parent_organization_id": "Parent organization",
+    "min_score": "Lowest score",
+    "max_score": "Highest score",
+    "has_open_action": "Open action",
+    "score_older_than_days": "Score older than (days)",
     "order_by": "Sort by",
     "order_dir": "Order",
     "limit": "Rows per page",
@@ -216,6 +220,15 @@ def _url_value(value: Any) -> Any:
 def list_url(org_id: uuid.UUID, query: schemas.GuestConnectionQuery, **changes: Any) -> str:
     """Return the dashboard URL for this query with some values changed (None removes one)."""
     return url_for("guest_connections.dashboard", org_id=org_id, **query_args(query, **changes))
+
+
+@bp.app_context_processor
+def counter_filters() -> dict[str, Any]:
+    """Give the dashboard's counters the values of their filters."""
+    return {
+        "STALE_SCORE_DAYS": guest_connections.STALE_SCORE_DAYS,
+        "LOW_SCORE_MAX": guest_connections.LOW_SCORE_MAX,
+    }
 
 
 @bp.app_template_global()

@@ -355,6 +355,34 @@ def test_offset_past_the_end_is_an_empty_page(listing, varied):
         ("search_field=guest_email&search_text=nobody", set()),
         ("search_field=owner_email", None),  # a field without text filters nothing
         ("unknown=1&limit=100", None),  # unknown parameters are ignored
+        ("min_score=50", {"Alder Foods", "Cobalt Labs", "Fjord Logistics", "Iris Manufacturing"}),
+        ("max_score=12", {"Delta Trading", "Granite Foods"}),
+        (
+            "min_score=12&max_score=50",
+            {"Delta Trading", "Fjord Logistics", "Iris Manufacturing"},
+        ),
+        ("min_score=50&max_score=50", {"Fjord Logistics", "Iris Manufacturing"}),
+        (
+            "has_open_action=true",
+            {"Alder Foods", "Cobalt Labs", "Fjord Logistics", "Iris Manufacturing"},
+        ),
+        (
+            "has_open_action=false",
+            {"Birch Retail", "Delta Trading", "Ember Textiles", "Granite Foods", "Harbor Retail"},
+        ),
+        (
+            "score_older_than_days=30",  # the fixture's scores date from January 2026
+            {
+                "Alder Foods",
+                "Cobalt Labs",
+                "Delta Trading",
+                "Fjord Logistics",
+                "Granite Foods",
+                "Iris Manufacturing",
+            },
+        ),
+        ("score_older_than_days=36500", set()),
+        ("has_open_action=true&max_score=60&statuses=connected", {"Fjord Logistics"}),
     ],
 )
 def test_filters(listing, varied, query, expected):
@@ -442,6 +470,14 @@ def api_query(listing, params: dict):
         ({"offset": "-1"}, [["query", "offset"]]),
         ({"offset": "1" + "0" * 30}, [["query", "offset"]]),
         ({"limit": "0", "order_dir": "up"}, [["query", "order_dir"], ["query", "limit"]]),
+        ({"min_score": "-1"}, [["query", "min_score"]]),
+        ({"min_score": "nan"}, [["query", "min_score"]]),
+        ({"max_score": "high"}, [["query", "max_score"]]),
+        ({"min_score": "60", "max_score": "40"}, [["query", "max_score"]]),
+        ({"has_open_action": "maybe"}, [["query", "has_open_action"]]),
+        ({"score_older_than_days": "-1"}, [["query", "score_older_than_days"]]),
+        ({"score_older_than_days": "1.5"}, [["query", "score_older_than_days"]]),
+        ({"score_older_than_days": "99999999999"}, [["query", "score_older_than_days"]]),
     ],
 )
 def test_invalid_values_are_422_naming_the_parameter(listing, host, params, locations):

@@ -132,12 +132,19 @@ def test_the_list_documents_every_query_parameter(document):
         "search_field",
         "search_text",
         "parent_organization_id",
+        "min_score",
+        "max_score",
+        "has_open_action",
+        "score_older_than_days",
         "order_by",
         "order_dir",
         "limit",
         "offset",
     ]
     assert not any(p["required"] for p in parameters.values())
+    assert parameters["min_score"]["schema"]["minimum"] == 0
+    assert parameters["has_open_action"]["schema"]["type"] == "boolean"
+    assert parameters["score_older_than_days"]["schema"]["type"] == "integer"
     statuses = parameters["statuses"]["schema"]
     assert statuses["type"] == "array"
     assert statuses["items"]["enum"] == ["connected", "disconnected"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -82,6 +83,48 @@ def test_dashboard_filters_sorts_and_pages_from_the_url(app, northwind, query, e
 
     assert response.status_code == 200
     assert guest_names(response) == expected
+
+
+def test_counters_link_to_the_filters_a_credit_desk_needs(
+    app, northwind, make_org, make_connection, api, token_for
+):
+    """Do the counters count open actions, old and low scores, link to those filters, and do
+    the filters show their values in the form?"""
+    client, host, guests = northwind
+    low, high = make_org("Low Score Ltd"), make_org("High Score Ltd")
+    make_connection(host, low, score=30)
+    make_connection(host, high, score=80)
+    assert api.request_analytics(token_for(host), host, high).status_code == 201
+    with app.app_context():
+        connection = db.session.scalar(
+            db.select(GuestConnection).where(GuestConnection.guest_organization_id == low)
+        )
+        connection.score_updated_at = connection.score_updated_at - timedelta(days=100)
+        db.session.commit()
+
+    page = text(client.get(f"/orgs/{host}/guest-connections"))
+    base = f"/orgs/{host}/guest-connections"
+    for href, number, label in [
+        (f"{base}?has_open_action=true", 1, "with an open action"),
+        (f"{base}?score_older_than_days=90", 1, "scores older than 90 days"),
+        (f"{base}?max_score=39.99", 1, "low scores (under 40)"),
+    ]:
+        assert re.search(
+            rf'href="{re.escape(href)}"[^>]*>\s*<span class="stat__number">{number}</span>'
+            rf'<span class="stat__label">{re.escape(label)}',
+            page,
+        ), label
+
+    assert guest_names(client.get(f"{base}?has_open_action=true")) == ["High Score Ltd"]
+    assert guest_names(client.get(f"{base}?score_older_than_days=90")) == ["Low Score Ltd"]
+    filtered = client.get(f"{base}?min_score=20&max_score=39.99")
+    assert guest_names(filtered) == ["Low Score Ltd"]
+    assert 'id="min_score" name="min_score" type="number"' in text(filtered)
+    assert re.search(r'id="max_score"[^>]*value="39.99"', text(filtered))
+    assert "Filters and sort · 2 active" in text(filtered)
+    refused = client.get(f"{base}?min_score=60&max_score=40")
+    assert refused.status_code == 400
+    assert "Highest score: Must not be less than min_score." in text(refused)
 
 
 @pytest.mark.parametrize(

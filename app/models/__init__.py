@@ -12,6 +12,7 @@ from app.models.connections import (
     ScoreChange,
 )
 from app.models.organizations import ApiClient, Membership, Organization, SigningKey, User
+from app.models.saved_filters import SavedFilter
 from app.models.types import (
     ActionStatus,
     ActionType,
@@ -39,6 +40,7 @@ __all__ = [
     "Organization",
     "OutboxMessage",
     "Role",
+    "SavedFilter",
     "ScoreChange",
     "ScoreSource",
     "SigningKey",

@@ -81,6 +81,8 @@ class AuditAction(enum.StrEnum):
     API_CLIENT_REVOKED = "api_client.revoked", "API client revoked"
     ORGANIZATION_CREATED = "organization.created", "Organization created"
     MEMBERSHIP_ADDED = "membership.added", "Member added"
+    SAVED_FILTER_SAVED = "saved_filter.saved", "Filter saved"
+    SAVED_FILTER_DELETED = "saved_filter.deleted", "Saved filter deleted"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)
@@ -122,6 +124,10 @@ class Subject(NamedTuple):
     @classmethod
     def user(cls, user_id: uuid.UUID) -> Subject:
         return cls("user", str(user_id))
+
+    @classmethod
+    def saved_filter(cls, filter_id: uuid.UUID) -> Subject:
+        return cls("saved_filter", str(filter_id))
 
 
 def record(

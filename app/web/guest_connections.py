@@ -9,10 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -22,15 +24,16 @@ from flask import (
     url_for,
 )
 from pydantic import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from app import schemas
 from app.access import AccessContext
 from app.errors import AppError, ValidationFailed
 from app.schemas import InvitationStatus
-from app.services import analytics, audit, guest_connections, guest_invitations
+from app.services import analytics, audit, guest_connections, guest_invitations, saved_filters
 from app.services.audit import Subject
 from app.web import csv_export
-from app.web.org_pages import actor, flash_refusal, org_page
+from app.web.org_pages import actor, flash_refusal, org_page, signed_in_user
 from app.web.score_chart import score_chart
 
 bp = Blueprint("guest_connections", __name__)
@@ -47,6 +50,7 @@ HISTORY_LENGTH = 50  # events shown on a detail page, newest first
 def dashboard(access: AccessContext, org_id: uuid.UUID):
     """List the organization's guests with the filters, order and page in the URL."""
     counts = guest_connections.count_guest_connections(org_id)
+    saved = saved_filters.list_saved_filters(signed_in_user().access.id, org_id)
     try:
         query = schemas.GuestConnectionQuery.model_validate(_query_input())
     except ValidationError as error:
@@ -61,6 +65,7 @@ def dashboard(access: AccessContext, org_id: uuid.UUID):
             query=schemas.GuestConnectionQuery(),
             page=None,
             problems=problems,
+            saved_filters=saved,
         ), 400
     page = guest_connections.list_guest_connections(org_id, query)
     return render_template(
@@ -71,6 +76,7 @@ def dashboard(access: AccessContext, org_id: uuid.UUID):
         page=page,
         problems=[],
         open_invitations=guest_invitations.list_invitations(org_id, OPEN_INVITATIONS),
+        saved_filters=saved,
     )
 
 
@@ -157,6 +163,39 @@ def notify_disconnection(access: AccessContext, org_id: uuid.UUID, guest_org_id:
     return _to_detail(org_id, guest_org_id)
 
 
+@bp.post("/orgs/<uuid:org_id>/guest-connections/saved-filters")
+@org_page()
+def save_filter(access: AccessContext, org_id: uuid.UUID):
+    """Save the dashboard's current filters under a name, as a tab of the person's own."""
+    try:
+        query = schemas.GuestConnectionQuery.model_validate(
+            _query_input(
+                MultiDict(parse_qsl(request.form.get("query", ""), keep_blank_values=True))
+            )
+        )
+        saved = saved_filters.save_filter(
+            signed_in_user().access.id, org_id, request.form.get("name", ""), query, actor=actor()
+        )
+    except ValidationError:
+        abort(400)  # the dashboard only offers to save filters it could show
+    except AppError as error:
+        flash_refusal(error)
+        return redirect(url_for("guest_connections.dashboard", org_id=org_id))
+    flash(f"Saved as “{saved.name}”: it is a tab above your guests.", "success")
+    return redirect(list_url(org_id, saved.query), 303)
+
+
+@bp.post("/orgs/<uuid:org_id>/guest-connections/saved-filters/<uuid:filter_id>/delete")
+@org_page()
+def delete_saved_filter(access: AccessContext, org_id: uuid.UUID, filter_id: uuid.UUID):
+    """Delete one of the person's saved filters."""
+    name = saved_filters.delete_saved_filter(
+        signed_in_user().access.id, org_id, filter_id, actor=actor()
+    )
+    flash(f"The saved filter “{name}” is deleted.", "success")
+    return redirect(url_for("guest_connections.dashboard", org_id=org_id), 303)
+
+
 def _to_detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):
     return redirect(url_for("guest_connections.detail", org_id=org_id, guest_org_id=guest_org_id))
 
@@ -184,15 +223,16 @@ def _field_label(field: Any) -> str:
     return _FIELD_LABELS.get(str(field), str(field))
 
 
-def _query_input() -> dict[str, Any]:
-    """Return the URL's query as GuestConnectionQuery input; empty form fields mean "not set"."""
+def _query_input(args: MultiDict[str, str] | None = None) -> dict[str, Any]:
+    """Return the URL query (or args) as GuestConnectionQuery input; empty fields are "not set"."""
+    args = request.args if args is None else args
     values: dict[str, Any] = {}
-    statuses = [value for value in request.args.getlist("statuses") if value]
+    statuses = [value for value in args.getlist("statuses") if value]
     if statuses:
         values["statuses"] = statuses
     for name in schemas.GuestConnectionQuery.model_fields:
-        if name != "statuses" and request.args.get(name, "").strip():
-            values[name] = request.args[name].strip()
+        if name != "statuses" and args.get(name, "").strip():
+            values[name] = args[name].strip()
     return values
 
 
@@ -228,7 +268,14 @@ def counter_filters() -> dict[str, Any]:
     return {
         "STALE_SCORE_DAYS": guest_connections.STALE_SCORE_DAYS,
         "LOW_SCORE_MAX": guest_connections.LOW_SCORE_MAX,
+        "default_query": schemas.GuestConnectionQuery(),
     }
+
+
+@bp.app_template_global()
+def same_filters(query: schemas.GuestConnectionQuery, other: schemas.GuestConnectionQuery) -> bool:
+    """Tell whether two queries show the same guests in the same order (pages aside)."""
+    return query_args(query, offset=None) == query_args(other, offset=None)
 
 
 @bp.app_template_global()

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.models import GuestConnection
-from tests.conftest import csrf_token
+from app.models import GuestConnection, SavedFilter
+from tests.conftest import csrf_token, row_count, sign_in_as
 from tests.web.conftest import GUESTS, post_form, text
 
 # -- the dashboard --------------------------------------------------------------------------------
@@ -125,6 +125,62 @@ def test_counters_link_to_the_filters_a_credit_desk_needs(
     refused = client.get(f"{base}?min_score=60&max_score=40")
     assert refused.status_code == 400
     assert "Highest score: Must not be less than min_score." in text(refused)
+
+
+def test_saved_filters_are_tabs_of_their_own_person(app, northwind, oidc_provider, make_member):
+    """Can a person save the current filters under a name, find them as a tab (current when
+    the URL matches), replace and delete them, while another person sees none of them?"""
+    client, host, _ = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    query = "statuses=connected&search_text=alder&order_by=total_score&order_dir=desc&offset=0"
+
+    saved = post_form(
+        client,
+        f"{dashboard}/saved-filters",
+        f"{dashboard}?{query}",
+        name=" Alder  first ",
+        query=query,
+    )
+
+    assert saved.status_code == 303
+    assert saved.headers["Location"] == (
+        f"{dashboard}?statuses=connected&search_text=alder&order_by=total_score&order_dir=desc"
+    )
+    page = text(client.get(saved.headers["Location"]))
+    assert re.search(
+        r'class="saved-filters__tab" href="[^"]+" aria-current="page">Alder first<', page
+    )
+    assert "Saved as “Alder first”" in page
+    assert re.search(
+        r'class="saved-filters__tab" href="[^"]+">Alder first<', text(client.get(dashboard))
+    )
+
+    # The same name again replaces its filters; an empty name is refused with a message.
+    post_form(
+        client, f"{dashboard}/saved-filters", dashboard, name="Alder first", query="archived=true"
+    )
+    assert f'href="{dashboard}?archived=true">Alder first<' in text(client.get(dashboard))
+    refused = post_form(client, f"{dashboard}/saved-filters", dashboard, name="  ", query="")
+    assert "Give the filter a name" in text(client.get(refused.headers["Location"]))
+
+    # Another person of the same organization has tabs of their own, and cannot delete these.
+    other = app.test_client()
+    colleague = "colleague@northwind.example"
+    make_member(host, colleague, role="admin")
+    sign_in_as(
+        other, oidc_provider, f"sub-{colleague}", {"email": colleague, "email_verified": True}
+    )
+    assert "Alder first" not in text(other.get(dashboard))
+    with app.app_context():
+        [(filter_id,)] = db.session.execute(db.select(SavedFilter.id)).all()
+    assert (
+        post_form(other, f"{dashboard}/saved-filters/{filter_id}/delete", dashboard).status_code
+        == 404
+    )
+    deleted = post_form(client, f"{dashboard}/saved-filters/{filter_id}/delete", dashboard)
+    assert deleted.status_code == 303
+    assert "saved-filters__tab" not in text(client.get(dashboard))
+    assert row_count(app, SavedFilter) == 0
 
 
 @pytest.mark.parametrize(
@@ -345,7 +401,7 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
         assert client.get(f"/orgs/{host}/guest-connections?limit=100").status_code == 200
     with count_queries() as detail_statements:
         assert client.get(detail).status_code == 200
-    # Dashboard: + the open invitations (count, page) and the organization's sides (its tabs);
-    # detail: + the score history.
-    assert len(dashboard_statements) <= 7, dashboard_statements
+    # Dashboard: + the open invitations (count, page), the organization's sides (its tabs) and
+    # the person's saved filters; detail: + the score history.
+    assert len(dashboard_statements) <= 8, dashboard_statements
     assert len(detail_statements) <= 4, detail_statements

@@ -28,8 +28,9 @@ def test_request_submit_and_the_score_shows_with_its_history(connected):
     assert "Analytics requested" in guest_page
     assert "87.5" in host_page
     assert 'class="score-chart__svg"' in host_page
-    assert host_page.count('<circle class="score-chart__point') == 2
-    assert host_page.count("score-chart__point--current") == 1
+    # Two points, drawn twice: for wide screens and for phones.
+    assert host_page.count('<circle class="score-chart__point') == 4
+    assert host_page.count("score-chart__point--current") == 2
     assert 'score-chart__now">87.5<' in host_page
     assert "Request analytics" in host_page  # the request was answered: it can be asked again
 

@@ -231,6 +231,51 @@ class GuestConnectionUpdate(Schema):
     archived: bool = Field(strict=True, description="true archives, false unarchives.")
 
 
+class GuestConnectionBulkAction(enum.StrEnum):
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    REQUEST_ANALYTICS = "request_analytics"
+
+
+MAX_BULK_GUESTS = 1000
+
+
+class GuestConnectionBulk(Schema):
+    """The body of POST /v1/guest-connections/bulk (ours): one action on many guests."""
+
+    action: GuestConnectionBulkAction = Field(description="What to do to every guest listed.")
+    guest_organization_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_BULK_GUESTS,
+        description=f"The guests, 1 to {MAX_BULK_GUESTS}; a repeated id counts once.",
+    )
+
+
+class GuestConnectionBulkOutcome(enum.StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class GuestConnectionBulkItem(Schema):
+    guest_organization_id: uuid.UUID
+    guest_name: str | None = Field(description="The guest's name; null when it is not a guest.")
+    outcome: GuestConnectionBulkOutcome = Field(
+        description="done: changed; skipped: left as it was, see code and message."
+    )
+    code: str | None = Field(
+        description="Why it was skipped: guest_connection_not_found, already_archived, "
+        "not_archived, guest_connection_disconnected, analytics_request_already_active."
+    )
+    message: str | None = Field(description="Why it was skipped, in words.")
+
+
+class GuestConnectionBulkResult(Schema):
+    action: GuestConnectionBulkAction
+    done: int = Field(ge=0, description="How many guests were changed.")
+    skipped: int = Field(ge=0, description="How many were left as they were.")
+    items: list[GuestConnectionBulkItem] = Field(description="One per id, in the order given.")
+
+
 class Page(BaseModel):
     """The page of a list: limit and offset."""
 

@@ -49,12 +49,28 @@ def request_analytics(
     connection = lock_connection(host_id, guest_id)
     if connection is None:
         raise GuestConnectionNotFound(loc=["path", "org_id"])
+    try:
+        action = open_request(connection, actor=actor)
+        db.session.commit()
+    except Conflict as refusal:
+        db.session.rollback()
+        refusal.loc = ["path", "org_id"]
+        raise
+    except IntegrityError:
+        # Another request won the race; the partial unique index let only one be open.
+        db.session.rollback()
+        raise RequestAlreadyActive(loc=["path", "org_id"]) from None
+    return schemas.ConnectionAction.model_validate(action)
+
+
+def open_request(connection: GuestConnection, *, actor: Actor) -> ConnectionAction:
+    """Add an analytics request on a connection locked for update (the caller commits); raise
+    GuestDisconnected or RequestAlreadyActive when it cannot be asked."""
+    host_id, guest_id = connection.host_organization_id, connection.guest_organization_id
     if connection.status != ConnectionStatus.CONNECTED:
-        db.session.rollback()
-        raise GuestDisconnected(loc=["path", "org_id"])
+        raise GuestDisconnected()
     if connection.active_action_type is not None or _open_request_exists(host_id, guest_id):
-        db.session.rollback()
-        raise RequestAlreadyActive(loc=["path", "org_id"])
+        raise RequestAlreadyActive()
     now = utcnow()
     action = ConnectionAction(
         host_organization_id=host_id,
@@ -75,13 +91,7 @@ def request_analytics(
         Subject.guest_connection(guest_id),
         {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
     )
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another request won the race; the partial unique index let only one be open.
-        db.session.rollback()
-        raise RequestAlreadyActive(loc=["path", "org_id"]) from None
-    return schemas.ConnectionAction.model_validate(action)
+    return action
 
 
 def _open_request_exists(host_id: uuid.UUID, guest_id: uuid.UUID) -> bool:

@@ -337,26 +337,181 @@ def set_archived(
 ) -> schemas.GuestConnection:
     """Archive or unarchive the host's connection with a guest; repeating it changes nothing."""
     connection = _connection_for_update(host_id, guest_id)
-    if connection.archived != archived:
-        now = utcnow()
-        before = (connection.archived, connection.archived_at)
-        connection.archived = archived
-        connection.archived_at = now if archived else None
-        connection.updated_at = now
-        audit.record(
-            host_id,
-            actor,
-            AuditAction.GUEST_CONNECTION_ARCHIVED
-            if archived
-            else AuditAction.GUEST_CONNECTION_UNARCHIVED,
-            Subject.guest_connection(guest_id),
-            {
-                "archived": (before[0], connection.archived),
-                "archived_at": (before[1], connection.archived_at),
-            },
-        )
+    if _change_archived(connection, archived, actor=actor):
         db.session.commit()
     return get_guest_connection(host_id, guest_id)
+
+
+def _change_archived(connection: GuestConnection, archived: bool, *, actor: Actor) -> bool:
+    """Archive or unarchive a connection locked for update, with its audit event (no commit);
+    return whether it changed."""
+    if connection.archived == archived:
+        return False
+    now = utcnow()
+    before = (connection.archived, connection.archived_at)
+    connection.archived = archived
+    connection.archived_at = now if archived else None
+    connection.updated_at = now
+    audit.record(
+        connection.host_organization_id,
+        actor,
+        AuditAction.GUEST_CONNECTION_ARCHIVED
+        if archived
+        else AuditAction.GUEST_CONNECTION_UNARCHIVED,
+        Subject.guest_connection(connection.guest_organization_id),
+        {
+            "archived": (before[0], connection.archived),
+            "archived_at": (before[1], connection.archived_at),
+        },
+    )
+    return True
+
+
+# -- many guests at once ------------------------------------------------------------------------
+
+
+class AlreadyArchived(Conflict):
+    code = "already_archived"
+    message = "Already archived."
+
+
+class NotArchived(Conflict):
+    code = "not_archived"
+    message = "Not archived."
+
+
+class TooManyToChange(ValidationFailed):
+    """More guests match a filter than one bulk action takes."""
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk action would touch: how many of the host's guests, and the first names."""
+
+    count: int
+    names: list[str]
+    guest_ids: list[uuid.UUID]
+
+
+PREVIEW_NAMES = 10
+
+
+def preview_bulk(
+    host_id: uuid.UUID,
+    guest_ids: list[uuid.UUID] | None = None,
+    query: schemas.GuestConnectionQuery | None = None,
+) -> BulkPreview:
+    """Return the host's guests among guest_ids, or those matching query (at most
+    MAX_BULK_GUESTS, else TooManyToChange): how many, and the first names in the list's order."""
+    if query is not None:
+        guest_ids = _matching_ids(host_id, query)
+    wanted = list(dict.fromkeys(guest_ids or []))
+    rows = db.session.execute(
+        db.select(GuestConnection.guest_organization_id, Guest.name)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id.in_(wanted),
+        )
+    ).all()
+    names = dict(rows)
+    found = [guest_id for guest_id in wanted if guest_id in names]
+    return BulkPreview(len(found), [names[g] for g in found[:PREVIEW_NAMES]], found)
+
+
+def _matching_ids(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list[uuid.UUID]:
+    """Return the guests matching the query's filters, in its order (all pages)."""
+    ids = list(
+        db.session.scalars(
+            db.select(GuestConnection.guest_organization_id)
+            .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+            .where(*_list_conditions(host_id, query))
+            .order_by(*_list_order(query))
+            .limit(schemas.MAX_BULK_GUESTS + 1)
+        )
+    )
+    if len(ids) > schemas.MAX_BULK_GUESTS:
+        raise TooManyToChange.at(
+            ["query"],
+            f"More than {schemas.MAX_BULK_GUESTS} guests match: narrow the filters, "
+            f"an action takes at most {schemas.MAX_BULK_GUESTS} at once.",
+        )
+    return ids
+
+
+def bulk_change(
+    host_id: uuid.UUID,
+    action: schemas.GuestConnectionBulkAction,
+    guest_ids: list[uuid.UUID] | None = None,
+    *,
+    query: schemas.GuestConnectionQuery | None = None,
+    actor: Actor,
+) -> schemas.GuestConnectionBulkResult:
+    """Archive, unarchive or ask analytics of many guests (guest_ids, or those matching query)
+    in one transaction, one audit event per guest changed; the others are skipped, with why."""
+    # Imported here: the analytics service builds on this module.
+    from app.services import analytics
+
+    if query is not None:
+        guest_ids = _matching_ids(host_id, query)
+    wanted = list(dict.fromkeys(guest_ids or []))
+    if not 1 <= len(wanted) <= schemas.MAX_BULK_GUESTS:
+        raise ValidationFailed.at(
+            ["body", "guest_organization_ids"],
+            f"Give 1 to {schemas.MAX_BULK_GUESTS} guests.",
+        )
+    # Locked in one statement, in id order: two batches never wait for each other in a circle.
+    connections = {
+        connection.guest_organization_id: connection
+        for connection in db.session.scalars(
+            db.select(GuestConnection)
+            .where(
+                GuestConnection.host_organization_id == host_id,
+                GuestConnection.guest_organization_id.in_(wanted),
+            )
+            .order_by(GuestConnection.guest_organization_id)
+            .with_for_update()
+        )
+    }
+    names = dict(
+        db.session.execute(
+            db.select(Organization.id, Organization.name).where(
+                Organization.id.in_(list(connections))
+            )
+        ).all()
+    )
+    items = []
+    for guest_id in wanted:
+        connection = connections.get(guest_id)
+        refusal: Conflict | NotFound | None = None
+        if connection is None:
+            refusal = GuestConnectionNotFound()
+        elif action == schemas.GuestConnectionBulkAction.REQUEST_ANALYTICS:
+            try:
+                analytics.open_request(connection, actor=actor)
+            except Conflict as error:
+                refusal = error
+        elif not _change_archived(
+            connection, action == schemas.GuestConnectionBulkAction.ARCHIVE, actor=actor
+        ):
+            archive = action == schemas.GuestConnectionBulkAction.ARCHIVE
+            refusal = AlreadyArchived() if archive else NotArchived()
+        items.append(
+            schemas.GuestConnectionBulkItem(
+                guest_organization_id=guest_id,
+                guest_name=names.get(guest_id),
+                outcome=schemas.GuestConnectionBulkOutcome.SKIPPED
+                if refusal
+                else schemas.GuestConnectionBulkOutcome.DONE,
+                code=refusal.code if refusal else None,
+                message=refusal.message if refusal else None,
+            )
+        )
+    db.session.commit()
+    done = sum(item.outcome == schemas.GuestConnectionBulkOutcome.DONE for item in items)
+    return schemas.GuestConnectionBulkResult(
+        action=action, done=done, skipped=len(items) - done, items=items
+    )
 
 
 def lock_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection | None:

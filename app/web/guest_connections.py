@@ -29,11 +29,18 @@ from werkzeug.datastructures import MultiDict
 from app import schemas
 from app.access import AccessContext
 from app.errors import AppError, ValidationFailed
-from app.schemas import InvitationStatus
+from app.schemas import InvitationStatus, Role
 from app.services import analytics, audit, guest_connections, guest_invitations, saved_filters
 from app.services.audit import Subject
 from app.web import csv_export
-from app.web.org_pages import actor, flash_refusal, org_page, signed_in_user
+from app.web.org_pages import (
+    actor,
+    flash_refusal,
+    org_page,
+    show_once,
+    signed_in_user,
+    take_shown_once,
+)
 from app.web.score_chart import score_chart
 
 bp = Blueprint("guest_connections", __name__)
@@ -194,6 +201,134 @@ def delete_saved_filter(access: AccessContext, org_id: uuid.UUID, filter_id: uui
     )
     flash(f"The saved filter “{name}” is deleted.", "success")
     return redirect(url_for("guest_connections.dashboard", org_id=org_id), 303)
+
+
+# -- many guests at once: the dashboard's selection, a confirmation, the result -----------------
+
+BULK_LABELS = {
+    schemas.GuestConnectionBulkAction.ARCHIVE: "Archive",
+    schemas.GuestConnectionBulkAction.UNARCHIVE: "Unarchive",
+    schemas.GuestConnectionBulkAction.REQUEST_ANALYTICS: "Request analytics from",
+}
+SKIPPED_NAMES_SHOWN = 5  # per reason, on the result page (the rest are counted)
+
+
+@bp.get("/orgs/<uuid:org_id>/guest-connections/bulk")
+@org_page(Role.ADMIN)
+def bulk_confirm(access: AccessContext, org_id: uuid.UUID):
+    """Ask for confirmation of an action on the selected guests (or all matching the filter)."""
+    back = url_for("guest_connections.dashboard", org_id=org_id) + _query_suffix(
+        request.args.get("query", "")
+    )
+    try:
+        action = schemas.GuestConnectionBulkAction(request.args.get("action", ""))
+    except ValueError:
+        flash("Choose what to do with the selected guests.", "error")
+        return redirect(back)
+    all_matching = request.args.get("all_matching") == "true"
+    try:
+        preview = guest_connections.preview_bulk(
+            org_id,
+            guest_ids=None
+            if all_matching
+            else _guest_ids(request.args.getlist("guest_organization_ids")),
+            query=_saved_query(request.args.get("query", "")) if all_matching else None,
+        )
+    except AppError as error:
+        flash(error.message, "error")
+        return redirect(back)
+    if preview.count == 0:
+        flash("Select at least one guest (tick its box), or all that match the filters.", "error")
+        return redirect(back)
+    return render_template(
+        "guest_connections/bulk_confirm.html",
+        org_id=org_id,
+        action=action,
+        label=BULK_LABELS[action],
+        preview=preview,
+        all_matching=all_matching,
+        query=request.args.get("query", ""),
+        back=back,
+    )
+
+
+@bp.post("/orgs/<uuid:org_id>/guest-connections/bulk")
+@org_page(Role.ADMIN)
+def bulk_change(access: AccessContext, org_id: uuid.UUID):
+    """Do the confirmed action on every guest at once, then show what was done and skipped."""
+    back = url_for("guest_connections.dashboard", org_id=org_id) + _query_suffix(
+        request.form.get("query", "")
+    )
+    try:
+        action = schemas.GuestConnectionBulkAction(request.form.get("action", ""))
+    except ValueError:
+        abort(400)
+    all_matching = request.form.get("all_matching") == "true"
+    try:
+        result = guest_connections.bulk_change(
+            org_id,
+            action,
+            None if all_matching else _guest_ids(request.form.getlist("guest_organization_ids")),
+            query=_saved_query(request.form.get("query", "")) if all_matching else None,
+            actor=actor(),
+        )
+    except AppError as error:
+        flash_refusal(error)
+        return redirect(back)
+    show_once(org_id, "bulk", {**_bulk_summary(result), "back": back})
+    return redirect(url_for("guest_connections.bulk_result", org_id=org_id), 303)
+
+
+@bp.get("/orgs/<uuid:org_id>/guest-connections/bulk/result")
+@org_page(Role.ADMIN)
+def bulk_result(access: AccessContext, org_id: uuid.UUID):
+    """Show what the last bulk action did: how many changed, which were skipped and why."""
+    summary = take_shown_once(org_id, "bulk")
+    if summary is None:
+        return redirect(url_for("guest_connections.dashboard", org_id=org_id))
+    return render_template("guest_connections/bulk_result.html", org_id=org_id, summary=summary)
+
+
+def _bulk_summary(result: schemas.GuestConnectionBulkResult) -> dict[str, Any]:
+    """Return the result as the page shows it, small enough for the session: the skipped ones
+    grouped by reason, a few names each."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in result.items:
+        if item.outcome == schemas.GuestConnectionBulkOutcome.SKIPPED:
+            group = groups.setdefault(
+                item.code or "", {"message": item.message, "count": 0, "names": []}
+            )
+            group["count"] += 1
+            if len(group["names"]) < SKIPPED_NAMES_SHOWN:
+                group["names"].append(item.guest_name or str(item.guest_organization_id))
+    return {
+        "label": BULK_LABELS[result.action],
+        "action": result.action.value,
+        "done": result.done,
+        "skipped": result.skipped,
+        "groups": list(groups.values()),
+    }
+
+
+def _guest_ids(values: list[str]) -> list[uuid.UUID]:
+    try:
+        return [uuid.UUID(value) for value in values if value]
+    except ValueError:
+        abort(400)
+
+
+def _saved_query(query_string: str) -> schemas.GuestConnectionQuery:
+    """Return the dashboard query a form carries (its URL's query string)."""
+    try:
+        return schemas.GuestConnectionQuery.model_validate(
+            _query_input(MultiDict(parse_qsl(query_string, keep_blank_values=True)))
+        )
+    except ValidationError:
+        abort(400)  # the dashboard only offers what it could show
+
+
+def _query_suffix(query_string: str) -> str:
+    return f"?{query_string}" if query_string else ""
 
 
 def _to_detail(org_id: uuid.UUID, guest_org_id: uuid.UUID):

@@ -405,3 +405,76 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
     # the person's saved filters; detail: + the score history.
     assert len(dashboard_statements) <= 8, dashboard_statements
     assert len(detail_statements) <= 4, detail_statements
+
+
+# -- many guests at once --------------------------------------------------------------------------
+
+
+def test_bulk_archive_from_the_dashboard_confirms_then_reports(app, northwind):
+    """Does ticking guests and choosing Archive ask for confirmation with the count, then do it
+    once (a reload repeats nothing), saying which were skipped and why?"""
+    client, host, guests = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    page = text(client.get(dashboard))
+    assert 'form="bulk-form" aria-label="Select Alder Foods"' in page
+    ids = [guests["Alder Foods"], guests["Birch Logistics"]]
+    client.post(
+        f"{dashboard}/{guests['Birch Logistics']}/archived",
+        data={"archived": "true", "csrf_token": csrf_token(client, dashboard)},
+    )
+
+    confirm = client.get(
+        f"{dashboard}/bulk",
+        query_string={"action": "archive", "guest_organization_ids": ids, "query": "search_text=a"},
+    )
+    assert confirm.status_code == 200
+    assert "Archive 2 guests?" in text(confirm)
+    assert "<li>Alder Foods</li>" in text(confirm)
+    assert not is_archived(app, guests["Alder Foods"])  # nothing happens before confirming
+
+    done = post_form(
+        client,
+        f"{dashboard}/bulk",
+        dashboard,
+        action="archive",
+        guest_organization_ids=[str(i) for i in ids],
+        query="search_text=a",
+    )
+    assert done.status_code == 303
+    result = text(client.get(done.headers["Location"]))
+    assert "Archive: 1 done, 1 skipped" in result
+    assert "Already archived." in result and "Birch Logistics" in result
+    assert f'href="{dashboard}?search_text=a"' in result  # back to the same filters
+    assert is_archived(app, guests["Alder Foods"])
+    assert client.get(done.headers["Location"]).status_code == 302  # a reload shows it no more
+
+
+def test_bulk_on_all_guests_matching_the_filter(app, northwind):
+    client, host, guests = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    args = {"action": "archive", "all_matching": "true", "query": "search_text=i"}
+
+    confirm = text(client.get(f"{dashboard}/bulk", query_string=args))
+
+    assert "Archive 2 guests?" in confirm  # Birch Logistics, Cobalt Retail
+    assert "Every guest matching your filters" in confirm
+    done = post_form(client, f"{dashboard}/bulk", dashboard, **args)
+    assert "Archive: 2 done" in text(client.get(done.headers["Location"]))
+    assert [is_archived(app, guests[name]) for name in GUESTS] == [False, True, True]
+
+
+def test_bulk_without_a_selection_says_so(northwind):
+    client, host, _ = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    response = client.get(f"{dashboard}/bulk", query_string={"action": "archive"})
+    assert response.status_code == 302
+    assert "Select at least one guest" in text(client.get(response.headers["Location"]))
+
+
+def test_members_see_no_bulk_selection_and_cannot_use_it(signed_in, host_with_guests):
+    host, guests = host_with_guests("Host A", ("Alder Foods",))
+    client = signed_in(host, "reader@host.example", role="member")
+    dashboard = f"/orgs/{host}/guest-connections"
+    assert "bulk-form" not in text(client.get(dashboard))
+    args = {"action": "archive", "guest_organization_ids": [str(guests["Alder Foods"])]}
+    assert client.get(f"{dashboard}/bulk", query_string=args).status_code == 403

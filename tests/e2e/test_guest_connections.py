@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, overflowing, sign_in_at_provider
+from tests.e2e.conftest import DESKTOP, PHONE, overflowing, sign_in_at_provider, tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +226,72 @@ def test_long_names_and_emails_fit_at_both_widths(
             if name in ("dashboard", "detail"):
                 assert page.get_by_text("55.55").first.is_visible()  # one score format
             page.screenshot(path=artifacts / f"long-{name}-{width}.png", full_page=True)
+
+
+def test_credit_desk_filters_saved_tabs_and_bulk_from_the_keyboard(
+    page, live_server, northwind, api, token_for, artifacts
+):
+    """Keyboard alone: follow a counter to its filter, set a score range, save it as a tab,
+    select guests and archive them through the confirmation, and confirm a dialog."""
+    host, guests = northwind
+    dashboard_url = f"{live_server}/orgs/{host}/guest-connections"
+    assert api.request_analytics(token_for(host), host, guests["Delta Labs"]).status_code == 201
+    page.goto(dashboard_url)
+    sign_in_at_provider(page, ADMIN)
+    page.wait_for_url(dashboard_url)
+
+    # A counter is a link to its filter.
+    tab_to(page, 'a.stat[href*="has_open_action=true"]')
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"has_open_action=true"))
+    assert guest_rows(page) == ["Delta Labs"]
+
+    # A score range, typed in the form.
+    page.goto(dashboard_url)
+    tab_to(page, "#min_score")
+    page.keyboard.type("50")
+    tab_to(page, "#max_score")
+    page.keyboard.type("90")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"min_score=50&max_score=90"))
+    assert guest_rows(page) == ["Alder Foods", "Delta Labs"]
+
+    # Saved under a name, it becomes a tab, current here and one click away elsewhere.
+    tab_to(page, "#saved-filter-name")
+    page.keyboard.type("Middle scores")
+    page.keyboard.press("Enter")
+    page.get_by_text("Saved as “Middle scores”").wait_for()
+    assert page.locator('.saved-filters__tab[aria-current="page"]').inner_text() == "Middle scores"
+    page.goto(dashboard_url)
+    page.get_by_role("link", name="Middle scores").click()
+    page.wait_for_url(re.compile(r"min_score=50"))
+    assert guest_rows(page) == ["Alder Foods", "Delta Labs"]
+    page.screenshot(path=artifacts / "dashboard-saved-filter.png", full_page=True)
+
+    # Select both, archive them: a confirmation with the count, then the result.
+    tab_to(page, 'input[aria-label="Select Alder Foods"]')
+    page.keyboard.press("Space")
+    tab_to(page, 'input[aria-label="Select Delta Labs"]')
+    page.keyboard.press("Space")
+    tab_to(page, "#bulk-action")  # "Archive" is the first choice
+    tab_to(page, "#bulk-form button[type=submit]")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Archive 2 guests?").wait_for()
+    page.screenshot(path=artifacts / "bulk-confirm.png", full_page=True)
+    tab_to(page, "form button[type=submit]:not(.button--ghost.button--small)")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Archive: 2 done").wait_for()
+    page.screenshot(path=artifacts / "bulk-result.png", full_page=True)
+    tab_to(page, "a.button")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"min_score=50"))
+    assert page.locator("tr.is-archived").count() == 2
+
+    # A dialog (<details>) opens, confirms and closes from the keyboard.
+    page.goto(f"{dashboard_url}/{guests['Alder Foods']}")
+    tab_to(page, "summary.button")
+    page.keyboard.press("Enter")
+    tab_to(page, ".confirm__panel button[type=submit]")
+    page.keyboard.press("Enter")
+    page.get_by_text("Alder Foods is no longer archived.").wait_for()
+    assert page.csp_violations == []

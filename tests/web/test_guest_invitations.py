@@ -39,7 +39,10 @@ def test_the_host_invites_from_the_dashboard_and_sees_the_link_once(app, host_ad
     assert "/invitations/accept?token=" in link
     waiting = text(client.get(f"/orgs/{host}/guest-connections"))
     assert "cfo@alder.example" in waiting and "Pending" in waiting
-    assert re.search(r">in 2 weeks<span class=\"time-date\"> · \d{1,2} \w{3} \d{4}</span>", waiting)
+    date = (
+        r'<span class="time-date"><span class="time-date__dot"> · </span>\d{1,2} \w{3} \d{4}</span>'
+    )
+    assert re.search(r">in 2 weeks" + date, waiting)
     assert link.split("token=")[1] not in waiting
     with app.app_context():
         invitation = db.session.scalar(db.select(GuestInvitation))

@@ -268,11 +268,18 @@ def test_credit_desk_filters_saved_tabs_and_bulk_from_the_keyboard(
     assert guest_rows(page) == ["Alder Foods", "Delta Labs"]
     page.screenshot(path=artifacts / "dashboard-saved-filter.png", full_page=True)
 
-    # Select both, archive them: a confirmation with the count, then the result.
+    # Select both (the script's "all on this page" box ticks every row), archive them: a
+    # confirmation with the count, then the result.
+    tab_to(page, "#select-page")
+    page.keyboard.press("Space")
+    assert page.locator("td.select input:checked").count() == 2
+    page.keyboard.press("Space")
     tab_to(page, 'input[aria-label="Select Alder Foods"]')
     page.keyboard.press("Space")
+    assert page.evaluate("document.getElementById('select-page').indeterminate")
     tab_to(page, 'input[aria-label="Select Delta Labs"]')
     page.keyboard.press("Space")
+    assert page.locator("#select-page").is_checked()
     tab_to(page, "#bulk-action")  # "Archive" is the first choice
     tab_to(page, "#bulk-form button[type=submit]")
     page.keyboard.press("Enter")

@@ -43,7 +43,7 @@ def test_api_clients_csv_and_history(page, live_server, northwind, client, artif
     page.wait_for_url(re.compile(r"/settings/api-clients$"))
     page.get_by_label("Name").fill("ERP integration")
     page.get_by_role("button", name="Create").click()
-    assert page.get_by_text("it is shown only this once").is_visible()
+    page.get_by_text("it is shown only this once").wait_for()  # after the form's redirect
     secret = page.get_by_label("Client secret").input_value()
     client_id = page.get_by_label("Client id").input_value()
     # Styled boxes: the id and secret monospace (an underscore stays visible), the name like

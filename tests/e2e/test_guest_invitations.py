@@ -47,14 +47,15 @@ def test_invite_accept_request_submit_and_see_the_score(
     assert page.get_by_role("heading", name="Get started").is_visible()
     page.get_by_label("E-mail of the guest to invite").fill(GUEST_ADMIN)
     page.get_by_role("button", name="Invite", exact=True).click()
-    assert page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").is_visible()
+    # The form redirects (Post/Redirect/Get): wait for the page it leads to.
+    page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").wait_for()
     link = page.get_by_label("Invitation link").input_value()
     assert link.startswith(f"{live_server}/invitations/accept?token=")
-    assert page.get_by_role("button", name="Copy").is_visible()
+    page.get_by_role("button", name="Copy").wait_for()  # shown by its script
     page.screenshot(path=artifacts / "lifecycle-invitation.png", full_page=True)
     # A reload does not invite again: the link was shown once.
     page.reload()
-    assert page.get_by_text("An invitation link is shown only once").is_visible()
+    page.get_by_text("An invitation link is shown only once").wait_for()
     assert page.get_by_label("Invitation link").count() == 0
     # The 14-day link reads "in 2 weeks", with its date beside it.
     page.goto(dashboard)

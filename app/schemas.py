@@ -40,6 +40,11 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime(RFC3339)
 
 
+def format_score(value: float) -> str:
+    """Return a score as every page shows it: up to two decimals, no trailing zeros (55.55)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 Timestamp = Annotated[
     datetime,
     PlainSerializer(format_timestamp, return_type=str, when_used="json"),
@@ -242,6 +247,25 @@ class GuestConnectionQuery(BaseModel):
     _refuse_control_characters = field_validator("search_text", mode="after")(
         refuse_control_characters
     )
+    min_score: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Keep guests scored at least this."
+    )
+    max_score: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Keep guests scored at most this (guests without a score are left out).",
+    )
+    has_open_action: bool | None = Field(
+        default=None, description="true: only guests with an open action; false: only without."
+    )
+    score_older_than_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=36500,
+        description="Keep guests whose score was last updated more than this many days ago "
+        "(guests without a score are left out).",
+    )
     order_by: GuestConnectionOrder = Field(
         default=GuestConnectionOrder.GUEST_NAME,
         description="Sort by this field; empty values come last, ties go by the guest's id.",
@@ -252,6 +276,14 @@ class GuestConnectionQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=2**31 - 1, description="Items to skip.")
     updated_since: UpdatedSince = None
     cursor: Cursor = None
+
+    @field_validator("max_score")
+    @classmethod
+    def _range_in_order(cls, value: float | None, info: ValidationInfo) -> float | None:
+        low = info.data.get("min_score")
+        if value is not None and low is not None and value < low:
+            raise PydanticCustomError("score_range", "Must not be less than min_score")
+        return value
 
 
 class GuestConnectionList(Schema):
@@ -264,6 +296,51 @@ class GuestConnectionUpdate(Schema):
     """The body of PATCH /v1/guest-connections/{guest_org_id}."""
 
     archived: bool = Field(strict=True, description="true archives, false unarchives.")
+
+
+class GuestConnectionBulkAction(enum.StrEnum):
+    ARCHIVE = "archive"
+    UNARCHIVE = "unarchive"
+    REQUEST_ANALYTICS = "request_analytics"
+
+
+MAX_BULK_GUESTS = 1000
+
+
+class GuestConnectionBulk(Schema):
+    """The body of POST /v1/guest-connections/bulk (ours): one action on many guests."""
+
+    action: GuestConnectionBulkAction = Field(description="What to do to every guest listed.")
+    guest_organization_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=MAX_BULK_GUESTS,
+        description=f"The guests, 1 to {MAX_BULK_GUESTS}; a repeated id counts once.",
+    )
+
+
+class GuestConnectionBulkOutcome(enum.StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class GuestConnectionBulkItem(Schema):
+    guest_organization_id: uuid.UUID
+    guest_name: str | None = Field(description="The guest's name; null when it is not a guest.")
+    outcome: GuestConnectionBulkOutcome = Field(
+        description="done: changed; skipped: left as it was, see code and message."
+    )
+    code: str | None = Field(
+        description="Why it was skipped: guest_connection_not_found, already_archived, "
+        "not_archived, guest_connection_disconnected, analytics_request_already_active."
+    )
+    message: str | None = Field(description="Why it was skipped, in words.")
+
+
+class GuestConnectionBulkResult(Schema):
+    action: GuestConnectionBulkAction
+    done: int = Field(ge=0, description="How many guests were changed.")
+    skipped: int = Field(ge=0, description="How many were left as they were.")
+    items: list[GuestConnectionBulkItem] = Field(description="One per id, in the order given.")
 
 
 class Page(BaseModel):

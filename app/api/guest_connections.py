@@ -138,3 +138,33 @@ def get_score_history(
 ) -> schemas.ScoreHistory:
     """(ours) Return the values the guest's total score took on this connection, newest first."""
     return analytics.score_history(access.target_id, path.guest_org_id, query)
+
+
+@api_endpoint(
+    bp,
+    "POST",
+    "/guest-connections/bulk",
+    summary="Archive, unarchive or ask analytics of many guests (ours)",
+    tag=TAG,
+    scenarios={Scenario.SELF},
+    body=schemas.GuestConnectionBulk,
+    response=schemas.GuestConnectionBulkResult,
+    minimum_role=Role.ADMIN,
+)
+def bulk_change_guest_connections(
+    access: AccessContext, body: schemas.GuestConnectionBulk
+) -> schemas.GuestConnectionBulkResult:
+    """(ours) Do one action to up to 1000 guests at once, in one transaction; answer per id.
+
+    `action` is `archive`, `unarchive` or `request_analytics`. Each guest changed gets its own
+    audit event, as if done one by one; a guest left as it was is `skipped` with a `code`:
+    `guest_connection_not_found` (not a guest of the target), `already_archived`,
+    `not_archived`, `guest_connection_disconnected`, `analytics_request_already_active`.
+    A repeated id counts once. Self only.
+    """
+    return guest_connections.bulk_change(
+        access.target_id,
+        body.action,
+        body.guest_organization_ids,
+        actor=Actor.of(access.principal),
+    )

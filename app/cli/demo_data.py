@@ -148,7 +148,17 @@ def _connection(host_id, guest_id, index, host_email, groups, rng, now) -> None:
         now - timedelta(hours=rng.randint(1, 72)) if requested else None
     )
     connection.created_at = created
-    connection.updated_at = created + timedelta(days=rng.randint(0, 19))
+    # The last update is the latest of the connection's own dates: never before a change it shows.
+    connection.updated_at = max(
+        stamp
+        for stamp in (
+            created + timedelta(days=rng.randint(0, 19)),
+            connection.score_updated_at,
+            connection.archived_at,
+            connection.active_action_updated_at,
+        )
+        if stamp is not None
+    )
     db.session.flush()  # the action refers to the connection
     if requested:
         db.session.add(
@@ -229,6 +239,8 @@ def _analytics(guest_id: uuid.UUID, now: datetime) -> None:
             )
             connection.total_score = score.total_score
             connection.score_updated_at = ran_at
+            # The last update is never older than the score it shows.
+            connection.updated_at = max(connection.updated_at, ran_at)
 
 
 def _statement_figures(rng: random.Random, health: float) -> dict[str, Decimal]:

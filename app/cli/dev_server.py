@@ -80,7 +80,7 @@ def provider_command(port: int, emails: list[str]) -> list[str]:
     command = [
         sys.executable,
         "-m",
-        "oidc_provider_mock",
+        "app.cli.dev_provider",  # oidc_provider_mock, without its dependencies' notices
         "--host",
         "127.0.0.1",
         "--port",
@@ -95,10 +95,8 @@ def provider_command(port: int, emails: list[str]) -> list[str]:
 def start_provider(port: int, emails: list[str]) -> tuple[subprocess.Popen, str]:
     """Start the provider, wait until its discovery document answers, return it and its issuer."""
     issuer = f"http://127.0.0.1:{port}"
-    # The mock still imports authlib.jose; its deprecation notice is noise in our console.
-    environment = {**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"}
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-        provider_command(port, emails), preexec_fn=_die_with_parent, env=environment
+        provider_command(port, emails), preexec_fn=_die_with_parent
     )
     deadline = time.monotonic() + PROVIDER_START_SECONDS
     while time.monotonic() < deadline:

@@ -30,3 +30,16 @@ def children_kept(table: str, children: tuple[str, ...]):
         bind.execute(reflected.delete())  # none should be left; never twice
         if rows:
             bind.execute(reflected.insert(), rows)
+
+
+def drop_columns_in_place(table: str, *columns: str) -> None:
+    """Drop columns without rebuilding the table (SQLite 3.35+ can; batch mode would rebuild it).
+
+    A rebuilt parent table is dropped and copied: on SQLite that deletes every row that refers
+    to it through ON DELETE CASCADE, which for organizations or users is nearly everything.
+    """
+    for column in columns:
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+        else:
+            op.drop_column(table, column)

@@ -20,6 +20,7 @@ from app.models.organizations import (
     SsoLink,
     User,
 )
+from app.models.saved_filters import SavedFilter
 from app.models.sessions import BrowserSession
 from app.models.types import (
     ActionStatus,
@@ -58,6 +59,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Role",
+    "SavedFilter",
     "ScoreChange",
     "ScoreSource",
     "SigningKey",

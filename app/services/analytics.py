@@ -38,27 +38,19 @@ from app.services.audit import Actor, AuditAction, Subject
 from app.services.financial_statements import latest_statement, list_statements
 from app.services.guest_connections import (
     GuestConnectionNotFound,
+    RequestAlreadyActive,
     get_guest_connection,
     lock_connection,
+    open_request,
 )
 from app.services.lists import SortKey, one_page, page, sort_order
 
 logger = logging.getLogger(__name__)
 
 
-class RequestAlreadyActive(Conflict):
-    code = "analytics_request_already_active"
-    message = "An analytics request to this guest is already open; wait for its result."
-
-
 class AnalyticsRunNotFound(NotFound):
     code = "analytics_run_not_found"
     message = "This organization has no analytics run with that id."
-
-
-class GuestDisconnected(Conflict):
-    code = "guest_connection_disconnected"
-    message = "The guest has disconnected from this host; it cannot be asked for analytics."
 
 
 def request_analytics(
@@ -68,59 +60,18 @@ def request_analytics(
     connection = lock_connection(host_id, guest_id)
     if connection is None:
         raise GuestConnectionNotFound(loc=["path", "org_id"])
-    if connection.status != ConnectionStatus.CONNECTED:
-        db.session.rollback()
-        raise GuestDisconnected(loc=["path", "org_id"])
-    if connection.active_action_type is not None or _open_request_exists(host_id, guest_id):
-        db.session.rollback()
-        raise RequestAlreadyActive(loc=["path", "org_id"])
-    now = utcnow()
-    action = ConnectionAction(
-        host_organization_id=host_id,
-        guest_organization_id=guest_id,
-        action_type=ActionType.ANALYTICS_REQUEST,
-        status=ActionStatus.ACTIVE,
-        created_at=now,
-        updated_at=now,
-    )
-    db.session.add(action)
-    connection.active_action_type = ActionType.ANALYTICS_REQUEST
-    connection.active_action_updated_at = now
-    connection.updated_at = now
-    audit.record(
-        host_id,
-        actor,
-        AuditAction.ANALYTICS_REQUESTED,
-        Subject.guest_connection(guest_id),
-        {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
-    )
     try:
-        db.session.flush()  # the action's id, and the one-open-request index, before the event
-        webhooks.emit(
-            host_id,
-            WebhookEventType.ANALYTICS_REQUEST_CREATED,
-            lambda: schemas.ConnectionAction.model_validate(action),
-        )
+        action = open_request(connection, actor=actor)
         db.session.commit()
+    except Conflict as refusal:
+        db.session.rollback()
+        refusal.loc = ["path", "org_id"]
+        raise
     except IntegrityError:
         # Another request won the race; the partial unique index let only one be open.
         db.session.rollback()
         raise RequestAlreadyActive(loc=["path", "org_id"]) from None
     return schemas.ConnectionAction.model_validate(action)
-
-
-def _open_request_exists(host_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
-    return (
-        db.session.scalar(
-            db.select(ConnectionAction.id).where(
-                ConnectionAction.host_organization_id == host_id,
-                ConnectionAction.guest_organization_id == guest_id,
-                ConnectionAction.action_type == ActionType.ANALYTICS_REQUEST,
-                ConnectionAction.status == ActionStatus.ACTIVE,
-            )
-        )
-        is not None
-    )
 
 
 def start_run(organization_id: uuid.UUID, *, actor: Actor) -> schemas.AnalyticsRun:

@@ -19,7 +19,7 @@ from sqlalchemy import Row, bindparam
 from app.access import Principal
 from app.extensions import db
 from app.models import ActorKind, ApiClient, AuditEvent, User, utcnow
-from app.schemas import format_timestamp
+from app.schemas import format_score, format_timestamp
 
 LABEL_LENGTH = 300
 
@@ -101,6 +101,8 @@ class AuditAction(enum.StrEnum):
     MEMBERSHIP_REMOVED = "membership.removed", "Member removed"
     SSO_LINKED = "organization.sso_linked", "Sign-in by claim linked"
     SSO_UNLINKED = "organization.sso_unlinked", "Sign-in by claim unlinked"
+    SAVED_FILTER_SAVED = "saved_filter.saved", "Filter saved"
+    SAVED_FILTER_DELETED = "saved_filter.deleted", "Saved filter deleted"
 
     def __new__(cls, value: str, label: str) -> AuditAction:
         member = str.__new__(cls, value)
@@ -158,6 +160,10 @@ class Subject(NamedTuple):
     @classmethod
     def outbox_message(cls, message_id: uuid.UUID) -> Subject:
         return cls("outbox_message", str(message_id))
+
+    @classmethod
+    def saved_filter(cls, filter_id: uuid.UUID) -> Subject:
+        return cls("saved_filter", str(filter_id))
 
 
 def record(
@@ -246,4 +252,6 @@ def _shown(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        return format_score(value)  # the one number kept as a float: a score
     return str(value)

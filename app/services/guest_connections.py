@@ -10,9 +10,9 @@ import math
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -20,6 +20,9 @@ from app import schemas
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
+    ActionStatus,
+    ActionType,
+    ConnectionAction,
     ConnectionStatus,
     GuestConnection,
     GuestInvitation,
@@ -197,6 +200,19 @@ def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) ->
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
     conditions.extend(changed_since(GuestConnection.updated_at, query))
+    if query.min_score is not None:
+        conditions.append(GuestConnection.total_score >= query.min_score)
+    if query.max_score is not None:
+        conditions.append(GuestConnection.total_score <= query.max_score)
+    if query.has_open_action is not None:
+        conditions.append(
+            GuestConnection.active_action_type.is_not(None)
+            if query.has_open_action
+            else GuestConnection.active_action_type.is_(None)
+        )
+    if query.score_older_than_days is not None:
+        cutoff = utcnow() - timedelta(days=query.score_older_than_days)
+        conditions.append(GuestConnection.score_updated_at < cutoff)
     return conditions
 
 
@@ -222,29 +238,64 @@ def _list_order(query: schemas.GuestConnectionQuery) -> SortKey:
     )
 
 
+# The counters' own filters: "scores older than this" and "low scores" (the Low band, < 40).
+STALE_SCORE_DAYS = 90
+LOW_SCORE_MAX = 39.99
+
+
 @dataclass(frozen=True)
 class GuestCounts:
-    """How many guest connections a host has, by status and archive state."""
+    """How many guest connections a host has, by status and archive state, and how many need
+    attention: an open action, a score older than STALE_SCORE_DAYS, a score in the Low band."""
 
     total: int = 0
     connected: int = 0
     disconnected: int = 0
     archived: int = 0
+    open_action: int = 0
+    stale_score: int = 0
+    low_score: int = 0
 
 
 def count_guest_connections(host_id: uuid.UUID) -> GuestCounts:
     """Return the host's guest connection counts (one grouped query)."""
+    cutoff = utcnow() - timedelta(days=STALE_SCORE_DAYS)
+
+    def number_of(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
     rows = db.session.execute(
-        db.select(GuestConnection.status, GuestConnection.archived, func.count())
+        db.select(
+            GuestConnection.status,
+            GuestConnection.archived,
+            func.count(),
+            number_of(GuestConnection.active_action_type.is_not(None)),
+            number_of(GuestConnection.score_updated_at < cutoff),
+            number_of(GuestConnection.total_score <= LOW_SCORE_MAX),
+        )
         .where(GuestConnection.host_organization_id == host_id)
         .group_by(GuestConnection.status, GuestConnection.archived)
     ).all()
-    counts = {"total": 0, "connected": 0, "disconnected": 0, "archived": 0}
-    for status, archived, number in rows:
+    counts = dict.fromkeys(
+        (
+            "total",
+            "connected",
+            "disconnected",
+            "archived",
+            "open_action",
+            "stale_score",
+            "low_score",
+        ),
+        0,
+    )
+    for status, archived, number, open_action, stale_score, low_score in rows:
         counts["total"] += number
         counts[ConnectionStatus(status).value] += number
         if archived:
             counts["archived"] += number
+        counts["open_action"] += open_action or 0
+        counts["stale_score"] += stale_score or 0
+        counts["low_score"] += low_score or 0
     return GuestCounts(**counts)
 
 
@@ -325,33 +376,250 @@ def set_archived(
 ) -> schemas.GuestConnection:
     """Archive or unarchive the host's connection with a guest; repeating it changes nothing."""
     connection = _connection_for_update(host_id, guest_id)
-    if connection.archived != archived:
-        now = utcnow()
-        before = (connection.archived, connection.archived_at)
-        connection.archived = archived
-        connection.archived_at = now if archived else None
-        connection.updated_at = now
-        audit.record(
-            host_id,
-            actor,
-            AuditAction.GUEST_CONNECTION_ARCHIVED
-            if archived
-            else AuditAction.GUEST_CONNECTION_UNARCHIVED,
-            Subject.guest_connection(guest_id),
-            {
-                "archived": (before[0], connection.archived),
-                "archived_at": (before[1], connection.archived_at),
-            },
-        )
-        webhooks.emit(
-            host_id,
-            WebhookEventType.GUEST_CONNECTION_ARCHIVED
-            if archived
-            else WebhookEventType.GUEST_CONNECTION_UNARCHIVED,
-            lambda: get_guest_connection(host_id, guest_id),
-        )
+    if _change_archived(connection, archived, actor=actor):
         db.session.commit()
     return get_guest_connection(host_id, guest_id)
+
+
+def _change_archived(connection: GuestConnection, archived: bool, *, actor: Actor) -> bool:
+    """Archive or unarchive a connection locked for update, with its audit event (no commit);
+    return whether it changed."""
+    if connection.archived == archived:
+        return False
+    now = utcnow()
+    before = (connection.archived, connection.archived_at)
+    connection.archived = archived
+    connection.archived_at = now if archived else None
+    connection.updated_at = now
+    audit.record(
+        connection.host_organization_id,
+        actor,
+        AuditAction.GUEST_CONNECTION_ARCHIVED
+        if archived
+        else AuditAction.GUEST_CONNECTION_UNARCHIVED,
+        Subject.guest_connection(connection.guest_organization_id),
+        {
+            "archived": (before[0], connection.archived),
+            "archived_at": (before[1], connection.archived_at),
+        },
+    )
+    host_id, guest_id = connection.host_organization_id, connection.guest_organization_id
+    webhooks.emit(
+        host_id,
+        WebhookEventType.GUEST_CONNECTION_ARCHIVED
+        if archived
+        else WebhookEventType.GUEST_CONNECTION_UNARCHIVED,
+        lambda: get_guest_connection(host_id, guest_id),
+    )
+    return True
+
+
+# -- asking a guest for analytics -----------------------------------------------------------------
+
+
+class RequestAlreadyActive(Conflict):
+    code = "analytics_request_already_active"
+    message = "An analytics request to this guest is already open; wait for its result."
+
+
+class GuestDisconnected(Conflict):
+    code = "guest_connection_disconnected"
+    message = "The guest has disconnected from this host; it cannot be asked for analytics."
+
+
+def open_request(connection: GuestConnection, *, actor: Actor) -> ConnectionAction:
+    """Add an analytics request on a connection locked for update (the caller commits); raise
+    GuestDisconnected or RequestAlreadyActive when it cannot be asked."""
+    host_id, guest_id = connection.host_organization_id, connection.guest_organization_id
+    if connection.status != ConnectionStatus.CONNECTED:
+        raise GuestDisconnected()
+    if connection.active_action_type is not None or _open_request_exists(host_id, guest_id):
+        raise RequestAlreadyActive()
+    now = utcnow()
+    action = ConnectionAction(
+        host_organization_id=host_id,
+        guest_organization_id=guest_id,
+        action_type=ActionType.ANALYTICS_REQUEST,
+        status=ActionStatus.ACTIVE,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(action)
+    connection.active_action_type = ActionType.ANALYTICS_REQUEST
+    connection.active_action_updated_at = now
+    connection.updated_at = now
+    audit.record(
+        host_id,
+        actor,
+        AuditAction.ANALYTICS_REQUESTED,
+        Subject.guest_connection(guest_id),
+        {"active_action_type": (None, ActionType.ANALYTICS_REQUEST)},
+    )
+    db.session.flush()  # the action's id, and the one-open-request index, before the event
+    webhooks.emit(
+        host_id,
+        WebhookEventType.ANALYTICS_REQUEST_CREATED,
+        lambda: schemas.ConnectionAction.model_validate(action),
+    )
+    return action
+
+
+def _open_request_exists(host_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
+    return (
+        db.session.scalar(
+            db.select(ConnectionAction.id).where(
+                ConnectionAction.host_organization_id == host_id,
+                ConnectionAction.guest_organization_id == guest_id,
+                ConnectionAction.action_type == ActionType.ANALYTICS_REQUEST,
+                ConnectionAction.status == ActionStatus.ACTIVE,
+            )
+        )
+        is not None
+    )
+
+
+# -- many guests at once ------------------------------------------------------------------------
+
+
+class AlreadyArchived(Conflict):
+    code = "already_archived"
+    message = "Already archived."
+
+
+class NotArchived(Conflict):
+    code = "not_archived"
+    message = "Not archived."
+
+
+class TooManyToChange(ValidationFailed):
+    """More guests match a filter than one bulk action takes."""
+
+
+@dataclass(frozen=True)
+class BulkPreview:
+    """What a bulk action would touch: how many of the host's guests, and the first names."""
+
+    count: int
+    names: list[str]
+    guest_ids: list[uuid.UUID]
+
+
+PREVIEW_NAMES = 10
+
+
+def preview_bulk(
+    host_id: uuid.UUID,
+    guest_ids: list[uuid.UUID] | None = None,
+    query: schemas.GuestConnectionQuery | None = None,
+) -> BulkPreview:
+    """Return the host's guests among guest_ids, or those matching query (at most
+    MAX_BULK_GUESTS, else TooManyToChange): how many, and the first names in the list's order."""
+    if query is not None:
+        guest_ids = _matching_ids(host_id, query)
+    wanted = list(dict.fromkeys(guest_ids or []))
+    rows = db.session.execute(
+        db.select(GuestConnection.guest_organization_id, Guest.name)
+        .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        .where(
+            GuestConnection.host_organization_id == host_id,
+            GuestConnection.guest_organization_id.in_(wanted),
+        )
+    ).all()
+    names = dict(rows)
+    found = [guest_id for guest_id in wanted if guest_id in names]
+    return BulkPreview(len(found), [names[g] for g in found[:PREVIEW_NAMES]], found)
+
+
+def _matching_ids(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list[uuid.UUID]:
+    """Return the guests matching the query's filters, in its order (all pages)."""
+    ids = list(
+        db.session.scalars(
+            db.select(GuestConnection.guest_organization_id)
+            .join(Guest, Guest.id == GuestConnection.guest_organization_id)
+            .where(*_list_conditions(host_id, query))
+            .order_by(*_list_order(query).order_by())
+            .limit(schemas.MAX_BULK_GUESTS + 1)
+        )
+    )
+    if len(ids) > schemas.MAX_BULK_GUESTS:
+        raise TooManyToChange.at(
+            ["query"],
+            f"More than {schemas.MAX_BULK_GUESTS} guests match: narrow the filters, "
+            f"an action takes at most {schemas.MAX_BULK_GUESTS} at once.",
+        )
+    return ids
+
+
+def bulk_change(
+    host_id: uuid.UUID,
+    action: schemas.GuestConnectionBulkAction,
+    guest_ids: list[uuid.UUID] | None = None,
+    *,
+    query: schemas.GuestConnectionQuery | None = None,
+    actor: Actor,
+) -> schemas.GuestConnectionBulkResult:
+    """Archive, unarchive or ask analytics of many guests (guest_ids, or those matching query)
+    in one transaction, one audit event per guest changed; the others are skipped, with why."""
+    if query is not None:
+        guest_ids = _matching_ids(host_id, query)
+    wanted = list(dict.fromkeys(guest_ids or []))
+    if not 1 <= len(wanted) <= schemas.MAX_BULK_GUESTS:
+        raise ValidationFailed.at(
+            ["body", "guest_organization_ids"],
+            f"Give 1 to {schemas.MAX_BULK_GUESTS} guests.",
+        )
+    # Locked in one statement, in id order: two batches never wait for each other in a circle.
+    connections = {
+        connection.guest_organization_id: connection
+        for connection in db.session.scalars(
+            db.select(GuestConnection)
+            .where(
+                GuestConnection.host_organization_id == host_id,
+                GuestConnection.guest_organization_id.in_(wanted),
+            )
+            .order_by(GuestConnection.guest_organization_id)
+            .with_for_update()
+        )
+    }
+    names = dict(
+        db.session.execute(
+            db.select(Organization.id, Organization.name).where(
+                Organization.id.in_(list(connections))
+            )
+        ).all()
+    )
+    items = []
+    for guest_id in wanted:
+        connection = connections.get(guest_id)
+        refusal: Conflict | NotFound | None = None
+        if connection is None:
+            refusal = GuestConnectionNotFound()
+        elif action == schemas.GuestConnectionBulkAction.REQUEST_ANALYTICS:
+            try:
+                open_request(connection, actor=actor)
+            except Conflict as error:
+                refusal = error
+        elif not _change_archived(
+            connection, action == schemas.GuestConnectionBulkAction.ARCHIVE, actor=actor
+        ):
+            archive = action == schemas.GuestConnectionBulkAction.ARCHIVE
+            refusal = AlreadyArchived() if archive else NotArchived()
+        items.append(
+            schemas.GuestConnectionBulkItem(
+                guest_organization_id=guest_id,
+                guest_name=names.get(guest_id),
+                outcome=schemas.GuestConnectionBulkOutcome.SKIPPED
+                if refusal
+                else schemas.GuestConnectionBulkOutcome.DONE,
+                code=refusal.code if refusal else None,
+                message=refusal.message if refusal else None,
+            )
+        )
+    db.session.commit()
+    done = sum(item.outcome == schemas.GuestConnectionBulkOutcome.DONE for item in items)
+    return schemas.GuestConnectionBulkResult(
+        action=action, done=done, skipped=len(items) - done, items=items
+    )
 
 
 def lock_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> GuestConnection | None:

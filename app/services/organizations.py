@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import EmailStr, TypeAdapter, ValidationError
@@ -14,7 +16,16 @@ from sqlalchemy.orm import aliased
 from app import schemas
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.models import Membership, Organization, OutboxMessage, SsoLink, User
+from app.models import (
+    GuestConnection,
+    GuestInvitation,
+    Membership,
+    Organization,
+    OutboxMessage,
+    Role,
+    SsoLink,
+    User,
+)
 from app.schemas import has_control_characters
 from app.services import audit
 from app.services.audit import Actor, AuditAction, Subject
@@ -339,3 +350,43 @@ def _checked_claim_value(value: str) -> str:
         ["claim_value"],
         "Choose an external id of your own (such as acme-eu), not an organization id.",
     )
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Which side of guest connections an organization is on; the pages show only its own."""
+
+    is_host: bool  # it has guests, or invitations out
+    is_guest: bool  # it has hosts
+
+    @property
+    def is_new(self) -> bool:
+        return not (self.is_host or self.is_guest)
+
+
+def sides_of(organization_id: uuid.UUID) -> Sides:
+    """Return whether the organization has guests or invitations, and whether it has hosts."""
+    has_guests = db.exists().where(GuestConnection.host_organization_id == organization_id)
+    has_invitations = db.exists().where(GuestInvitation.host_organization_id == organization_id)
+    has_hosts = db.exists().where(GuestConnection.guest_organization_id == organization_id)
+    is_host, is_guest = db.session.execute(db.select(has_guests | has_invitations, has_hosts)).one()
+    return Sides(is_host=bool(is_host), is_guest=bool(is_guest))
+
+
+class _Membership(Protocol):
+    organization_id: uuid.UUID
+    role: Role
+
+
+M = TypeVar("M", bound=_Membership)
+_ROLE_RANK = {Role.OWNER: 0, Role.ADMIN: 1, Role.MEMBER: 2}
+
+
+def landing_organization(memberships: Sequence[M], last_used: str | None) -> M | None:
+    """Return the membership to land in: the last organization used, else the highest role
+    (then the order given, by name)."""
+    for membership in memberships:
+        if str(membership.organization_id) == last_used:
+            return membership
+    ranked = sorted(memberships, key=lambda m: _ROLE_RANK.get(Role(m.role), len(_ROLE_RANK)))
+    return ranked[0] if ranked else None

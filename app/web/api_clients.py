@@ -1,7 +1,8 @@
 """Settings → API clients: owners create, see and revoke their organization's clients.
 
-The secret of a new client is shown once, in the answer to the form that created it (never in
-the session or a redirect), and only its hash is kept.
+The form that creates a client answers with a redirect (a reload never makes a second one); its
+secret waits in the session for the page the redirect leads to, is shown there once, and is then
+forgotten. Only its hash is kept.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from app.access import AccessContext
 from app.errors import ValidationFailed
 from app.schemas import Role
 from app.services import api_clients
-from app.web.org_pages import actor, org_page
+from app.web.org_pages import actor, org_page, show_once, take_shown_once
 
 bp = Blueprint("api_clients", __name__)
 
@@ -31,20 +32,26 @@ bp = Blueprint("api_clients", __name__)
 @bp.get("/orgs/<uuid:org_id>/settings/api-clients")
 @org_page(Role.OWNER)
 def api_clients_page(access: AccessContext, org_id: uuid.UUID):
-    """List the organization's API clients, with the form to create one."""
-    return _render(org_id)
+    """List the organization's API clients, with the form to create one (and a new secret, once)."""
+    created = take_shown_once(org_id, "api_client")
+    if created is None:
+        return _render(org_id)
+    return _render(org_id, created=created, secret=created["secret"])
 
 
 @bp.post("/orgs/<uuid:org_id>/settings/api-clients")
 @org_page(Role.OWNER)
 def create_api_client(access: AccessContext, org_id: uuid.UUID):
-    """Create a client and show its secret, this once."""
+    """Create a client, then show its secret once on the page the redirect leads to."""
     name = request.form.get("name", "")
     try:
         client, secret = api_clients.create_api_client(org_id, name, actor=actor())
     except ValidationFailed as error:
         return _render(org_id, name=name, error=error.message, status=422)
-    return _render(org_id, created=client, secret=secret, status=201)
+    show_once(
+        org_id, "api_client", {"name": client.name, "client_id": client.client_id, "secret": secret}
+    )
+    return redirect(url_for("api_clients.api_clients_page", org_id=org_id), 303)
 
 
 @bp.post("/orgs/<uuid:org_id>/settings/api-clients/<client_id>/revoke")

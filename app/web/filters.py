@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
-from app.schemas import format_timestamp
+from app.schemas import format_score, format_timestamp
 from app.services.audit import AuditAction, describe_changes
 
 # The score picture's scale. Scores above it still show their number; the picture is full.
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         relative_time=relative_time,
         exact_time=exact_time,
+        short_date=short_date,
         iso_time=format_timestamp,
         score_text=score_text,
         score_basis=score_basis,
@@ -39,23 +40,30 @@ def init_app(app: Flask) -> None:
     )
 
 
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
+
+
 def relative_time(value: datetime, now: datetime | None = None) -> str:
-    """Return e.g. "3 days ago", "in 2 hours", "just now"."""
+    """Return e.g. "3 days ago", "in 2 weeks", "just now", rounded to the nearest unit.
+
+    The largest unit the time reaches, rounded (never cut): a link expiring in 14 days minus a
+    second says "in 2 weeks", not "in 1 week".
+    """
     seconds = ((now or datetime.now(UTC)) - value).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
     if seconds < 45:
         return "just now"
-    for unit, size in (
-        ("year", 365 * 86400),
-        ("month", 30 * 86400),
-        ("week", 7 * 86400),
-        ("day", 86400),
-        ("hour", 3600),
-        ("minute", 60),
-    ):
+    for unit, size in _UNITS:
         if seconds >= size:
-            count = round(seconds / size) if size < 86400 else int(seconds // size)
+            count = round(seconds / size)
             phrase = f"{count} {unit}{'' if count == 1 else 's'}"
             return f"in {phrase}" if future else f"{phrase} ago"
     return "in 1 minute" if future else "1 minute ago"
@@ -66,9 +74,14 @@ def exact_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
 
 
+def short_date(value: datetime) -> str:
+    """Return e.g. "12 Dec 2025", shown beside a relative time."""
+    return value.astimezone(UTC).strftime("%-d %b %Y")
+
+
 def score_text(score: float) -> str:
-    """Return the score as people read it: 87.5, or 88 when it is whole."""
-    return f"{score:.0f}" if float(score).is_integer() else f"{score:.1f}"
+    """Return the score as people read it, the same on every page: 55.55, 87.5, 88."""
+    return format_score(score)
 
 
 def score_basis(change) -> str:

@@ -11,7 +11,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import login_required
 from pydantic import ValidationError
 
@@ -28,7 +38,9 @@ from app.web.org_pages import (
     flash_refusal,
     org_page,
     redirect_back,
+    show_once,
     signed_in_user,
+    take_shown_once,
 )
 
 bp = Blueprint("guest_invitations", __name__)
@@ -116,12 +128,7 @@ def invite(access: AccessContext, org_id: uuid.UUID):
     except AppError as error:
         flash_refusal(error)
         return redirect_back(_to_list(org_id))
-    return render_template(
-        "guest_invitations/sent.html",
-        org_id=org_id,
-        invitation=invitation,
-        email_sent=outbox.sender_on(),
-    )
+    return _to_sent(org_id, invitation)
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations/<uuid:invitation_id>/resend")
@@ -136,13 +143,39 @@ def resend(access: AccessContext, org_id: uuid.UUID, invitation_id: uuid.UUID):
     except AppError as error:
         flash_refusal(error)
         return redirect_back(_to_list(org_id))
-    return render_template(
-        "guest_invitations/sent.html",
-        org_id=org_id,
-        invitation=invitation,
-        resent=True,
-        email_sent=outbox.sender_on(),
+    return _to_sent(org_id, invitation, resent=True)
+
+
+def _to_sent(
+    org_id: uuid.UUID, invitation: schemas.CreatedGuestInvitation, resent: bool = False
+) -> Response:
+    """Redirect to the page showing the new link: a reload there never sends it again."""
+    show_once(
+        org_id, "invitation", {"invitation": invitation.model_dump(mode="json"), "resent": resent}
     )
+    return redirect(url_for("guest_invitations.sent", org_id=org_id), 303)
+
+
+@bp.get("/orgs/<uuid:org_id>/invitations/sent")
+@org_page()
+def sent(access: AccessContext, org_id: uuid.UUID):
+    """Show the link of the invitation just created or resent, this once."""
+    kept = take_shown_once(org_id, "invitation")
+    if kept is None:
+        flash("An invitation link is shown only once. Resend the invitation for a new one.", "info")
+        return redirect(_to_list(org_id))
+    invitation = schemas.CreatedGuestInvitation.model_validate(kept["invitation"])
+    response = make_response(
+        render_template(
+            "guest_invitations/sent.html",
+            org_id=org_id,
+            invitation=invitation,
+            resent=kept["resent"],
+            email_sent=outbox.sender_on(),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"  # the page holds the link
+    return response
 
 
 @bp.post("/orgs/<uuid:org_id>/invitations/<uuid:invitation_id>/archived")

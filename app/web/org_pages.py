@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from flask import flash, g, redirect, request, session
+from flask import after_this_request, current_app, flash, g, redirect, request, session
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -25,6 +25,10 @@ from app.services.audit import Actor
 from app.web.auth import SignedInUser, safe_next
 
 LAST_ORG_KEY = "last_org_id"
+# The last organization used, kept past sign-out so the next sign-in lands there (an id, no secret).
+LAST_ORG_COOKIE = "last_org"
+LAST_ORG_MAX_AGE = 365 * 86400
+SHOWN_ONCE_KEY = "shown_once"  # a secret on its way from a form's redirect to the page after it
 PAGE_SIZES = (10, 25, 50, 100)
 FIXABLE = (409, 422)  # refusals shown as a message on the page, not as an error page
 
@@ -48,7 +52,20 @@ def authorize_page(org_id: uuid.UUID, minimum_role: Role = Role.MEMBER) -> Acces
         raise NotAMember() from None
     if session.get(LAST_ORG_KEY) != str(org_id):
         session[LAST_ORG_KEY] = str(org_id)  # only on a change: each write re-sends the cookie
+        after_this_request(functools.partial(_remember_last_org, org_id))
     return access
+
+
+def _remember_last_org(org_id: uuid.UUID, response: Response) -> Response:
+    response.set_cookie(
+        LAST_ORG_COOKIE,
+        str(org_id),
+        max_age=LAST_ORG_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+    return response
 
 
 def org_page(
@@ -98,6 +115,20 @@ def flash_refusal(error: AppError) -> None:
 def redirect_back(default: str) -> Response:
     """Redirect to the form's `next` (a path on this site), else to default."""
     return redirect(safe_next(request.form.get("next")) or default)
+
+
+def show_once(org_id: uuid.UUID, kind: str, value: dict[str, Any]) -> None:
+    """Keep a one-time value (a secret, a link) for the page the redirect after a form leads to."""
+    session[SHOWN_ONCE_KEY] = {"org_id": str(org_id), "kind": kind, "value": value}
+
+
+def take_shown_once(org_id: uuid.UUID, kind: str) -> dict[str, Any] | None:
+    """Return the one-time value kept for this organization's page of this kind, and forget it."""
+    kept = session.get(SHOWN_ONCE_KEY)
+    if not kept or kept.get("org_id") != str(org_id) or kept.get("kind") != kind:
+        return None
+    session.pop(SHOWN_ONCE_KEY)
+    return kept["value"]
 
 
 def page_context() -> dict[str, Any]:

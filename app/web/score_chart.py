@@ -16,6 +16,10 @@ from app import schemas
 
 WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 20, 16, 34  # room for the axis labels
+# The phone's drawing: about as many units as pixels at 390 px, so an 11-unit label stays
+# at least 11 px; fewer ticks (0, 50, 100) so they do not crowd.
+COMPACT_WIDTH, COMPACT_HEIGHT = 320, 200
+COMPACT_LEFT = 34
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class ScoreChart:
     line: str  # the polyline's "points" attribute
     y_ticks: list[tuple[float, str]]
     x_labels: list[tuple[float, str, str]]  # x, text, text-anchor
+    compact: bool = False
 
     @property
     def current(self) -> ChartPoint:
@@ -56,12 +61,23 @@ def _label(value: float) -> str:
     return f"{value:g}"
 
 
-def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
-    """Return the chart of these score changes (any order), or None when there are none."""
+def score_chart(
+    changes: Sequence[schemas.ScoreChange], *, compact: bool = False
+) -> ScoreChart | None:
+    """Return the chart of these score changes (any order), or None when there are none.
+
+    compact draws it for a phone: a narrower drawing (so labels keep their size) and fewer ticks.
+    """
     if not changes:
         return None
     ordered = sorted(changes, key=lambda change: change.changed_at)
-    left, right, top, bottom = LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM
+    width, height = (COMPACT_WIDTH, COMPACT_HEIGHT) if compact else (WIDTH, HEIGHT)
+    left, right, top, bottom = (
+        (COMPACT_LEFT if compact else LEFT),
+        width - RIGHT,
+        TOP,
+        height - BOTTOM,
+    )
     axis_top = _axis_top(max(change.total_score for change in ordered))
     first, last = ordered[0].changed_at, ordered[-1].changed_at
     span = (last - first).total_seconds()
@@ -85,8 +101,10 @@ def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
         )
         for index, change in enumerate(ordered)
     ]
+    steps = 2 if compact else 4
     y_ticks = [
-        (round(y_of(axis_top * step / 4), 1), _label(axis_top * step / 4)) for step in range(5)
+        (round(y_of(axis_top * step / steps), 1), _label(axis_top * step / steps))
+        for step in range(steps + 1)
     ]
     # Within two days, the dates alone would repeat: show the times too.
     date_format = "%d %b %Y, %H:%M" if 0 < span < 2 * 86400 else "%d %b %Y"
@@ -94,8 +112,8 @@ def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
     if span > 0:
         x_labels.append((float(right), last.strftime(date_format), "end"))
     return ScoreChart(
-        width=WIDTH,
-        height=HEIGHT,
+        width=width,
+        height=height,
         left=left,
         right=right,
         top=top,
@@ -104,4 +122,5 @@ def score_chart(changes: Sequence[schemas.ScoreChange]) -> ScoreChart | None:
         line=" ".join(f"{p.x},{p.y}" for p in points),
         y_ticks=y_ticks,
         x_labels=x_labels,
+        compact=compact,
     )

@@ -443,6 +443,34 @@ def test_offset_past_the_end_is_an_empty_page(listing, varied):
         ),
         ("search_field=guest_email&search_text=nobody", set()),
         ("search_field=owner_email", None),  # a field without text filters nothing
+        ("min_score=50", {"Alder Foods", "Cobalt Labs", "Fjord Logistics", "Iris Manufacturing"}),
+        ("max_score=12", {"Delta Trading", "Granite Foods"}),
+        (
+            "min_score=12&max_score=50",
+            {"Delta Trading", "Fjord Logistics", "Iris Manufacturing"},
+        ),
+        ("min_score=50&max_score=50", {"Fjord Logistics", "Iris Manufacturing"}),
+        (
+            "has_open_action=true",
+            {"Alder Foods", "Cobalt Labs", "Fjord Logistics", "Iris Manufacturing"},
+        ),
+        (
+            "has_open_action=false",
+            {"Birch Retail", "Delta Trading", "Ember Textiles", "Granite Foods", "Harbor Retail"},
+        ),
+        (
+            "score_older_than_days=30",  # the fixture's scores date from January 2026
+            {
+                "Alder Foods",
+                "Cobalt Labs",
+                "Delta Trading",
+                "Fjord Logistics",
+                "Granite Foods",
+                "Iris Manufacturing",
+            },
+        ),
+        ("score_older_than_days=36500", set()),
+        ("has_open_action=true&max_score=60&statuses=connected", {"Fjord Logistics"}),
     ],
 )
 def test_filters(listing, varied, query, expected):
@@ -530,6 +558,14 @@ def api_query(listing, params: dict):
         ({"offset": "-1"}, [["query", "offset"]]),
         ({"offset": "1" + "0" * 30}, [["query", "offset"]]),
         ({"limit": "0", "order_dir": "up"}, [["query", "order_dir"], ["query", "limit"]]),
+        ({"min_score": "-1"}, [["query", "min_score"]]),
+        ({"min_score": "nan"}, [["query", "min_score"]]),
+        ({"max_score": "high"}, [["query", "max_score"]]),
+        ({"min_score": "60", "max_score": "40"}, [["query", "max_score"]]),
+        ({"has_open_action": "maybe"}, [["query", "has_open_action"]]),
+        ({"score_older_than_days": "-1"}, [["query", "score_older_than_days"]]),
+        ({"score_older_than_days": "1.5"}, [["query", "score_older_than_days"]]),
+        ({"score_older_than_days": "99999999999"}, [["query", "score_older_than_days"]]),
     ],
 )
 def test_invalid_values_are_422_naming_the_parameter(listing, host, params, locations):
@@ -774,3 +810,93 @@ def test_only_the_host_itself_notifies(
 def test_notifying_an_unknown_guest_is_404(api, host, host_token):
     response = notify(api, host_token, host, uuid.uuid4())
     assert response.status_code == 404
+
+
+# -- POST /v1/guest-connections/bulk --------------------------------------------------------------
+
+
+@pytest.fixture
+def bulk(api, host, host_token):
+    """Return a function that sends one bulk action as the host."""
+
+    def send(action: str, guest_ids: list, **kwargs):
+        return api.call(
+            "POST",
+            "/v1/guest-connections/bulk",
+            token=kwargs.pop("token", host_token),
+            requester=host,
+            json={"action": action, "guest_organization_ids": [str(g) for g in guest_ids]},
+            **kwargs,
+        )
+
+    return send
+
+
+def test_bulk_archive_answers_per_id_and_audits_each(app, bulk, host, varied, make_org):
+    """Does one call archive many guests in one go, say per id what was skipped and why, and
+    leave one audit event per guest changed?"""
+    guests, _ = varied
+    stranger = make_org("Not A Guest")
+    ids = [guests["Alder Foods"], guests["Cobalt Labs"], stranger, guests["Alder Foods"]]
+
+    response = bulk("archive", ids)
+
+    assert response.status_code == 200, response.json
+    assert response.json["done"] == 1 and response.json["skipped"] == 2
+    assert [(i["guest_name"], i["outcome"], i["code"]) for i in response.json["items"]] == [
+        ("Alder Foods", "done", None),
+        ("Cobalt Labs", "skipped", "already_archived"),
+        (None, "skipped", "guest_connection_not_found"),
+    ]
+    with app.app_context():
+        events = [e for e in audit.list_events(host) if e.action == "guest_connection.archived"]
+    assert [e.subject_id for e in events] == [str(guests["Alder Foods"])]
+    unarchived = bulk("unarchive", [guests["Alder Foods"], guests["Birch Retail"]]).json
+    assert [i["code"] for i in unarchived["items"]] == [None, "not_archived"]
+
+
+def test_bulk_analytics_requests_skip_the_disconnected_and_the_already_asked(bulk, varied):
+    guests, _ = varied
+    ids = [guests["Birch Retail"], guests["Alder Foods"], guests["Ember Textiles"]]
+
+    response = bulk("request_analytics", ids)
+
+    assert [(i["outcome"], i["code"]) for i in response.json["items"]] == [
+        ("done", None),
+        ("skipped", "analytics_request_already_active"),  # the fixture's open action
+        ("skipped", "guest_connection_disconnected"),
+    ]
+    again = bulk("request_analytics", [guests["Birch Retail"]]).json
+    assert again["items"][0]["code"] == "analytics_request_already_active"
+
+
+def test_bulk_takes_up_to_1000_ids(bulk, varied):
+    guests, _ = varied
+    many = [uuid.uuid4() for _ in range(999)] + [guests["Alder Foods"]]
+    response = bulk("archive", many)
+    assert response.status_code == 200
+    assert response.json["done"] == 1 and response.json["skipped"] == 999
+
+    too_many = bulk("archive", [uuid.uuid4() for _ in range(1001)])
+    assert too_many.status_code == 422
+    assert too_many.json["detail"][0]["loc"] == ["body", "guest_organization_ids"]
+
+
+@pytest.mark.parametrize(
+    ("body", "location"),
+    [
+        ({"action": "delete", "guest_organization_ids": [str(uuid.uuid4())]}, ["body", "action"]),
+        ({"action": "archive", "guest_organization_ids": []}, ["body", "guest_organization_ids"]),
+        (
+            {"action": "archive", "guest_organization_ids": ["nope"]},
+            ["body", "guest_organization_ids", 0],
+        ),
+        ({"action": "archive"}, ["body", "guest_organization_ids"]),
+    ],
+)
+def test_bulk_refuses_bad_bodies(api, host, host_token, body, location):
+    response = api.call(
+        "POST", "/v1/guest-connections/bulk", token=host_token, requester=host, json=body
+    )
+    assert response.status_code == 422
+    assert response.json["detail"][0]["loc"] == location

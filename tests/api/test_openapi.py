@@ -92,7 +92,9 @@ def test_docs_page_renders_with_vendored_assets(client):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert len(assets) == 3
+    assert len(assets) == 5  # Swagger UI's style and script, ours, and the favicon
+    assert 'rel="icon" href="/static/img/favicon.svg"' in html
+    assert '<a class="docs-bar__home" href="/">← Back to Guest Connections</a>' in html
     for asset in assets:
         response = client.get(asset)
         response.close()  # static files are streamed; close to release the file
@@ -132,6 +134,10 @@ def test_the_list_documents_every_query_parameter(document):
         "search_field",
         "search_text",
         "parent_organization_id",
+        "min_score",
+        "max_score",
+        "has_open_action",
+        "score_older_than_days",
         "order_by",
         "order_dir",
         "limit",
@@ -140,6 +146,9 @@ def test_the_list_documents_every_query_parameter(document):
         "cursor",
     ]
     assert not any(p["required"] for p in parameters.values())
+    assert parameters["min_score"]["schema"]["minimum"] == 0
+    assert parameters["has_open_action"]["schema"]["type"] == "boolean"
+    assert parameters["score_older_than_days"]["schema"]["type"] == "integer"
     statuses = parameters["statuses"]["schema"]
     assert statuses["type"] == "array"
     assert statuses["items"]["enum"] == ["connected", "disconnected"]

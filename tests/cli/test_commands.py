@@ -251,6 +251,20 @@ def test_keys_rotate_prints_the_new_key(cli, client, make_org, make_client):
     assert rotated["kid"] != first_kid
 
 
+def test_the_demo_last_update_is_never_older_than_what_it_shows(cli, app):
+    """Is every demo connection's "Last update" at least its score, archive and action dates?"""
+    assert cli("seed-demo").exit_code == 0
+    with app.app_context():
+        for row in db.session.scalars(db.select(GuestConnection)):
+            for other in (
+                row.created_at,
+                row.score_updated_at,
+                row.archived_at,
+                row.active_action_updated_at,
+            ):
+                assert other is None or row.updated_at >= other, row.guest_organization_id
+
+
 def test_the_demo_has_score_histories_and_open_requests_that_match(cli, app):
     """Does every demo score end its history, and every shown request exist as an action?"""
     assert cli("seed-demo").exit_code == 0

@@ -103,3 +103,36 @@ def sign_in_at_provider(page, sub: str) -> None:
     page.get_by_role("button", name="Sign in with your company account").click()
     page.locator("input[name=sub]").fill(sub)
     page.get_by_role("button", name="Authorize").click()
+
+
+# Every element that is wider than its box (or the page wider than the screen), as text.
+_OVERFLOWING = """() => {
+  const found = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) found.push(`page: ${root.scrollWidth}px`);
+  for (const box of document.querySelectorAll("main, .panel, .table-wrap, .stat, td, th")) {
+    if (box.clientWidth > 0 && box.scrollWidth > box.clientWidth + 1) {
+      const name = `${box.tagName.toLowerCase()}.${box.className}`;
+      found.push(`${name}: ${box.scrollWidth}px in ${box.clientWidth}px`);
+    }
+  }
+  return found;
+}"""
+
+
+def overflowing(page) -> list[str]:
+    """Return what sticks out on the page: the page itself, or a table, card or cell."""
+    return page.evaluate(_OVERFLOWING)
+
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def tab_to(page, selector: str, limit: int = 60) -> None:
+    """Press Tab until the focused element matches selector (keyboard only), or fail."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} was not reached with Tab in {limit} presses")

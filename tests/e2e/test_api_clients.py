@@ -43,9 +43,17 @@ def test_api_clients_csv_and_history(page, live_server, northwind, client, artif
     page.wait_for_url(re.compile(r"/settings/api-clients$"))
     page.get_by_label("Name").fill("ERP integration")
     page.get_by_role("button", name="Create").click()
-    assert page.get_by_text("it is shown only this once").is_visible()
+    page.get_by_text("it is shown only this once").wait_for()  # after the form's redirect
     secret = page.get_by_label("Client secret").input_value()
     client_id = page.get_by_label("Client id").input_value()
+    # Styled boxes: the id and secret monospace (an underscore stays visible), the name like
+    # every other box.
+    for label in ("Client id", "Client secret"):
+        font = page.get_by_label(label).evaluate("e => getComputedStyle(e).fontFamily")
+        assert "monospace" in font
+    assert (
+        page.get_by_label("Name").evaluate("e => getComputedStyle(e).borderTopLeftRadius") == "8px"
+    )
     copy = page.locator('button[data-copy="new-client-secret"]')
     copy.wait_for(state="visible")  # the script shows it
     copy.click()
@@ -55,6 +63,11 @@ def test_api_clients_csv_and_history(page, live_server, northwind, client, artif
 
     token = client.post("/oauth2/token", json={"client_id": client_id, "client_secret": secret})
     assert token.status_code == 200
+
+    # A reload neither creates a second client nor shows the secret again.
+    page.reload()
+    assert page.get_by_text("it is shown only this once").count() == 0
+    assert page.locator("table.clients tbody tr").count() == 1
 
     # Revoke it, after confirming.
     page.goto(f"{live_server}/orgs/{host}/settings/api-clients")

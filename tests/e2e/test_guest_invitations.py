@@ -44,12 +44,24 @@ def test_invite_accept_request_run_and_see_the_score(
     page.goto(dashboard)
     sign_in_at_provider(page, HOST_ADMIN)
     page.wait_for_url(dashboard)
+    # A host with no guests yet is shown how to begin.
+    assert page.get_by_role("heading", name="Get started").is_visible()
     page.get_by_label("E-mail of the guest to invite").fill(GUEST_ADMIN)
     page.get_by_role("button", name="Invite", exact=True).click()
-    assert page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").is_visible()
+    # The form redirects (Post/Redirect/Get): wait for the page it leads to.
+    page.get_by_role("heading", name=f"Send this link to {GUEST_ADMIN}").wait_for()
     link = page.get_by_label("Invitation link").input_value()
     assert link.startswith(f"{live_server}/invitations/accept?token=")
+    page.get_by_role("button", name="Copy").wait_for()  # shown by its script
     page.screenshot(path=artifacts / "lifecycle-invitation.png", full_page=True)
+    # A reload does not invite again: the link was shown once.
+    page.reload()
+    page.get_by_text("An invitation link is shown only once").wait_for()
+    assert page.get_by_label("Invitation link").count() == 0
+    # The 14-day link reads "in 2 weeks", with its date beside it.
+    page.goto(dashboard)
+    expires = page.locator("table.invitations td[data-label=Expires]").inner_text()
+    assert re.fullmatch(r"in 2 weeks\s+\d{1,2} \w{3} \d{4}", expires.strip()), expires
 
     # The guest opens the link, signs in, and accepts for its organization.
     guest_page.goto(link)
@@ -59,6 +71,8 @@ def test_invite_accept_request_run_and_see_the_score(
     assert heading.is_visible()
     guest_page.get_by_role("button", name="Accept for this organization").click()
     guest_page.wait_for_url(hosts)
+    # A pure guest sees its own side only: no Guests or Invitations tab.
+    assert guest_page.locator(".tabs__tab").all_inner_texts() == ["Hosts", "Analytics"]
     assert guest_page.get_by_text("You are now connected to Northwind Supplies.").is_visible()
 
     # The host sees the new guest and asks it to run analytics.
@@ -95,9 +109,9 @@ def test_invite_accept_request_run_and_see_the_score(
 
     # The host sees the score, its history, and can ask again.
     page.goto(detail)
-    assert page.get_by_role("img", name=re.compile(r"Score 87\.5 of 100")).is_visible()
+    assert page.get_by_role("img", name=re.compile(r"Score 87\.48 of 100")).is_visible()
     assert page.get_by_role("img", name="Total score over time").is_visible()
-    assert page.locator(".score-chart__now").inner_text() == "87.5"
+    assert page.locator(".score-chart__now").inner_text() == "87.48"
     assert page.get_by_text(
         re.compile(r"Altman Z″ 4\.35, safe zone · statements to 31 Dec 2025")
     ).is_visible()

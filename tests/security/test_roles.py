@@ -54,6 +54,7 @@ API = [
     Row("read a guest connection", "host", "GET", "/v1/guest-connections/{guest}", "member"),
     Row("read a score history", "host", "GET", "/v1/guest-connections/{guest}/score-history", "member"),
     Row("archive a guest connection", "host", "PATCH", "/v1/guest-connections/{guest}", "admin", json=True),
+    Row("act on many guests", "host", "POST", "/v1/guest-connections/bulk", "admin", json=True),
     Row("notify a disconnected guest", "host", "POST", "/v1/guest-connections/{left}/disconnection-notification", "admin"),
     Row("list invitations", "host", "GET", "/v1/guest-invitations", "member"),
     Row("read an invitation", "host", "GET", "/v1/guest-invitations/{invitation}", "member"),
@@ -139,6 +140,10 @@ def world(app, host, guest, make_org, make_connection, api, token_for, monkeypat
 def json_body(row: Row, world: dict) -> dict:
     return {
         "archive a guest connection": {"archived": True},
+        "act on many guests": {
+            "action": "archive",
+            "guest_organization_ids": [str(world["guest"])],
+        },
         "invite a guest": {"email": "new@guest.example", "expired_at": in_days(7)},
         "resend an invitation": {},
         "archive an invitation": {"archived": True},
@@ -264,7 +269,7 @@ def test_the_pages_follow_the_matrix(
         response = client.post(path, data={"csrf_token": token, **dict(row.form)})
 
     if allowed(role, row.lowest):
-        assert response.status_code in (200, 201, 302), response.status_code
+        assert response.status_code in (200, 201, 302, 303), response.status_code
         assert response.status_code != 403
         return
     assert response.status_code == 403

@@ -80,14 +80,24 @@ def connected(host_admin, guest_admin) -> tuple:
 
 
 def invite_on_page(client: FlaskClient, host: uuid.UUID, email: str = GUEST_ADMIN, days="14"):
-    """Invite from the host's dashboard; return the response."""
-    return post_form(
+    """Invite from the host's dashboard; return the page showing the link, else the refusal."""
+    return see_other(
         client,
-        f"/orgs/{host}/invitations",
-        f"/orgs/{host}/guest-connections",
-        email=email,
-        days=days,
+        post_form(
+            client,
+            f"/orgs/{host}/invitations",
+            f"/orgs/{host}/guest-connections",
+            email=email,
+            days=days,
+        ),
     )
+
+
+def see_other(client: FlaskClient, response):
+    """Follow a form's 303 See Other (its success) to the page it leads to; else return it."""
+    if response.status_code == 303:
+        return client.get(response.headers["Location"])
+    return response
 
 
 def invitation_link(response) -> str:

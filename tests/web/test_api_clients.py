@@ -9,8 +9,8 @@ import pytest
 from app.extensions import db
 from app.models import ApiClient
 from app.services import audit
-from tests.conftest import csrf_token
-from tests.web.conftest import post_form, text
+from tests.conftest import csrf_token, row_count
+from tests.web.conftest import post_form, see_other, text
 
 SETTINGS = "/orgs/{host}/settings/api-clients"
 
@@ -24,7 +24,7 @@ def northwind_owner(signed_in, host_with_guests) -> tuple:
 
 def create(client, host, name="ERP integration"):
     path = SETTINGS.format(host=host)
-    return post_form(client, path, path, name=name)
+    return see_other(client, post_form(client, path, path, name=name))
 
 
 def secret_of(response) -> tuple[str, str]:
@@ -45,11 +45,34 @@ def test_owners_see_the_page_in_the_menu(signed_in, host_with_guests):
     assert "No active API clients" in text(response)
 
 
+def test_a_reload_after_creating_makes_no_second_client(app, client, northwind_owner):
+    """Post/Redirect/Get: is the secret shown once after the redirect, and does a reload of
+    that page neither create another client nor show the secret again?"""
+    client, host, _ = northwind_owner
+    path = SETTINGS.format(host=host)
+    response = post_form(client, path, path, name="ERP integration")
+    assert response.status_code == 303
+    assert response.headers["Location"] == path
+
+    shown = client.get(path)
+    assert "it is shown only this once" in text(shown)
+    # Every box is typed (so styled), the secrets monospace with a Copy button.
+    assert not re.search(r"<input(?![^>]*\btype=)", text(shown))
+    assert 'data-copy="new-client-secret"' in text(shown)
+    assert re.search(r'<input id="new-client-secret" class="code-input" type="text"', text(shown))
+    _, secret = secret_of(shown)
+    reloaded = text(client.get(path))
+
+    assert "it is shown only this once" not in reloaded
+    assert secret not in reloaded
+    assert row_count(app, ApiClient) == 1
+
+
 def test_create_shows_the_secret_once_and_it_works(app, client, northwind_owner):
     """Is a new client's secret shown once, usable for a token, and never shown again?"""
     client, host, _ = northwind_owner
     response = create(client, host)
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert "it is shown only this once" in text(response)
     client_id, secret = secret_of(response)

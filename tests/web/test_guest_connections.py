@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
-from app.models import GuestConnection
-from tests.conftest import csrf_token
+from app.models import GuestConnection, SavedFilter
+from tests.conftest import csrf_token, row_count, sign_in_as
 from tests.web.conftest import GUESTS, post_form, text
 
 # -- the dashboard --------------------------------------------------------------------------------
@@ -84,6 +85,104 @@ def test_dashboard_filters_sorts_and_pages_from_the_url(app, northwind, query, e
     assert guest_names(response) == expected
 
 
+def test_counters_link_to_the_filters_a_credit_desk_needs(
+    app, northwind, make_org, make_connection, api, token_for
+):
+    """Do the counters count open actions, old and low scores, link to those filters, and do
+    the filters show their values in the form?"""
+    client, host, guests = northwind
+    low, high = make_org("Low Score Ltd"), make_org("High Score Ltd")
+    make_connection(host, low, score=30)
+    make_connection(host, high, score=80)
+    assert api.request_analytics(token_for(host), host, high).status_code == 201
+    with app.app_context():
+        connection = db.session.scalar(
+            db.select(GuestConnection).where(GuestConnection.guest_organization_id == low)
+        )
+        connection.score_updated_at = connection.score_updated_at - timedelta(days=100)
+        db.session.commit()
+
+    page = text(client.get(f"/orgs/{host}/guest-connections"))
+    base = f"/orgs/{host}/guest-connections"
+    for href, number, label in [
+        (f"{base}?has_open_action=true", 1, "with an open action"),
+        (f"{base}?score_older_than_days=90", 1, "scores older than 90 days"),
+        (f"{base}?max_score=39.99", 1, "low scores (under 40)"),
+    ]:
+        assert re.search(
+            rf'href="{re.escape(href)}"[^>]*>\s*<span class="stat__number">{number}</span>'
+            rf'<span class="stat__label">{re.escape(label)}',
+            page,
+        ), label
+
+    assert guest_names(client.get(f"{base}?has_open_action=true")) == ["High Score Ltd"]
+    assert guest_names(client.get(f"{base}?score_older_than_days=90")) == ["Low Score Ltd"]
+    filtered = client.get(f"{base}?min_score=20&max_score=39.99")
+    assert guest_names(filtered) == ["Low Score Ltd"]
+    assert 'id="min_score" name="min_score" type="number"' in text(filtered)
+    assert re.search(r'id="max_score"[^>]*value="39.99"', text(filtered))
+    assert "Filters and sort · 2 active" in text(filtered)
+    refused = client.get(f"{base}?min_score=60&max_score=40")
+    assert refused.status_code == 400
+    assert "Highest score: Must not be less than min_score." in text(refused)
+
+
+def test_saved_filters_are_tabs_of_their_own_person(app, northwind, oidc_provider, make_member):
+    """Can a person save the current filters under a name, find them as a tab (current when
+    the URL matches), replace and delete them, while another person sees none of them?"""
+    client, host, _ = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    query = "statuses=connected&search_text=alder&order_by=total_score&order_dir=desc&offset=0"
+
+    saved = post_form(
+        client,
+        f"{dashboard}/saved-filters",
+        f"{dashboard}?{query}",
+        name=" Alder  first ",
+        query=query,
+    )
+
+    assert saved.status_code == 303
+    assert saved.headers["Location"] == (
+        f"{dashboard}?statuses=connected&search_text=alder&order_by=total_score&order_dir=desc"
+    )
+    page = text(client.get(saved.headers["Location"]))
+    assert re.search(
+        r'class="saved-filters__tab" href="[^"]+" aria-current="page">Alder first<', page
+    )
+    assert "Saved as “Alder first”" in page
+    assert re.search(
+        r'class="saved-filters__tab" href="[^"]+">Alder first<', text(client.get(dashboard))
+    )
+
+    # The same name again replaces its filters; an empty name is refused with a message.
+    post_form(
+        client, f"{dashboard}/saved-filters", dashboard, name="Alder first", query="archived=true"
+    )
+    assert f'href="{dashboard}?archived=true">Alder first<' in text(client.get(dashboard))
+    refused = post_form(client, f"{dashboard}/saved-filters", dashboard, name="  ", query="")
+    assert "Give the filter a name" in text(client.get(refused.headers["Location"]))
+
+    # Another person of the same organization has tabs of their own, and cannot delete these.
+    other = app.test_client()
+    colleague = "colleague@northwind.example"
+    make_member(host, colleague, role="admin")
+    sign_in_as(
+        other, oidc_provider, f"sub-{colleague}", {"email": colleague, "email_verified": True}
+    )
+    assert "Alder first" not in text(other.get(dashboard))
+    with app.app_context():
+        [(filter_id,)] = db.session.execute(db.select(SavedFilter.id)).all()
+    assert (
+        post_form(other, f"{dashboard}/saved-filters/{filter_id}/delete", dashboard).status_code
+        == 404
+    )
+    deleted = post_form(client, f"{dashboard}/saved-filters/{filter_id}/delete", dashboard)
+    assert deleted.status_code == 303
+    assert "saved-filters__tab" not in text(client.get(dashboard))
+    assert row_count(app, SavedFilter) == 0
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -138,7 +237,7 @@ def test_no_match_and_no_guests_have_helpful_empty_states(northwind, make_member
     )
     lonely = make_org("Lonely Host")
     make_member(lonely, "admin@host.example")
-    assert "No guests yet" in text(client.get(f"/orgs/{lonely}/guest-connections"))
+    assert "Get started" in text(client.get(f"/orgs/{lonely}/guest-connections"))
 
 
 # -- the detail page and its actions --------------------------------------------------------------
@@ -181,6 +280,22 @@ def test_a_connection_with_no_owner_shows_so(northwind, make_org, make_connectio
 
     assert "Zephyr Trading" in dashboard and "mailto:None" not in dashboard
     assert "Nobody named" in detail and "mailto:None" not in detail
+
+
+def test_a_score_reads_the_same_on_the_dashboard_detail_and_change_list(
+    northwind, make_org, make_connection
+):
+    client, host, _ = northwind
+    guest = make_org("Delta Labs")
+    make_connection(host, guest, score=55.55)
+
+    dashboard = text(client.get(f"/orgs/{host}/guest-connections"))
+    detail = text(client.get(f"/orgs/{host}/guest-connections/{guest}"))
+
+    assert 'score__number">55.55<' in dashboard
+    assert 'gauge__number">55.55<' in detail
+    assert "total_score: null → 55.55" in detail
+    assert "55.5<" not in dashboard + detail
 
 
 def test_detail_without_score_or_parent(northwind):
@@ -300,10 +415,83 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
         assert client.get(f"/orgs/{host}/guest-connections?limit=100").status_code == 200
     with count_queries() as detail_statements:
         assert client.get(detail).status_code == 200
-    # Dashboard: + the open invitations (count, page); detail: + the score history. Besides,
-    # the server-side session: one read per page, a write at most once a minute.
+    # Dashboard: + the open invitations (count, page), the organization's sides (its tabs) and
+    # the person's saved filters; detail: + the score history. Besides, the server-side
+    # session: one read per page, a write at most once a minute.
     dashboard_own = [sql for sql in dashboard_statements if "browser_sessions" not in sql]
     detail_own = [sql for sql in detail_statements if "browser_sessions" not in sql]
-    assert len(dashboard_own) <= 6, dashboard_own
+    assert len(dashboard_own) <= 8, dashboard_own
     assert len(detail_own) <= 4, detail_own
     assert len(detail_statements) - len(detail_own) == 1  # the read; written a moment ago
+
+
+# -- many guests at once --------------------------------------------------------------------------
+
+
+def test_bulk_archive_from_the_dashboard_confirms_then_reports(app, northwind):
+    """Does ticking guests and choosing Archive ask for confirmation with the count, then do it
+    once (a reload repeats nothing), saying which were skipped and why?"""
+    client, host, guests = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    page = text(client.get(dashboard))
+    assert 'form="bulk-form" aria-label="Select Alder Foods"' in page
+    ids = [guests["Alder Foods"], guests["Birch Logistics"]]
+    client.post(
+        f"{dashboard}/{guests['Birch Logistics']}/archived",
+        data={"archived": "true", "csrf_token": csrf_token(client, dashboard)},
+    )
+
+    confirm = client.get(
+        f"{dashboard}/bulk",
+        query_string={"action": "archive", "guest_organization_ids": ids, "query": "search_text=a"},
+    )
+    assert confirm.status_code == 200
+    assert "Archive 2 guests?" in text(confirm)
+    assert "<li>Alder Foods</li>" in text(confirm)
+    assert not is_archived(app, guests["Alder Foods"])  # nothing happens before confirming
+
+    done = post_form(
+        client,
+        f"{dashboard}/bulk",
+        dashboard,
+        action="archive",
+        guest_organization_ids=[str(i) for i in ids],
+        query="search_text=a",
+    )
+    assert done.status_code == 303
+    result = text(client.get(done.headers["Location"]))
+    assert "Archive: 1 done, 1 skipped" in result
+    assert "Already archived." in result and "Birch Logistics" in result
+    assert f'href="{dashboard}?search_text=a"' in result  # back to the same filters
+    assert is_archived(app, guests["Alder Foods"])
+    assert client.get(done.headers["Location"]).status_code == 302  # a reload shows it no more
+
+
+def test_bulk_on_all_guests_matching_the_filter(app, northwind):
+    client, host, guests = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    args = {"action": "archive", "all_matching": "true", "query": "search_text=i"}
+
+    confirm = text(client.get(f"{dashboard}/bulk", query_string=args))
+    assert "Archive 2 guests?" in confirm  # Birch Logistics, Cobalt Retail
+    assert "Every guest matching your filters" in confirm
+    done = post_form(client, f"{dashboard}/bulk", dashboard, **args)
+    assert "Archive: 2 done" in text(client.get(done.headers["Location"]))
+    assert [is_archived(app, guests[name]) for name in GUESTS] == [False, True, True]
+
+
+def test_bulk_without_a_selection_says_so(northwind):
+    client, host, _ = northwind
+    dashboard = f"/orgs/{host}/guest-connections"
+    response = client.get(f"{dashboard}/bulk", query_string={"action": "archive"})
+    assert response.status_code == 302
+    assert "Select at least one guest" in text(client.get(response.headers["Location"]))
+
+
+def test_members_see_no_bulk_selection_and_cannot_use_it(signed_in, host_with_guests):
+    host, guests = host_with_guests("Host A", ("Alder Foods",))
+    client = signed_in(host, "reader@host.example", role="member")
+    dashboard = f"/orgs/{host}/guest-connections"
+    assert "bulk-form" not in text(client.get(dashboard))
+    args = {"action": "archive", "guest_organization_ids": [str(guests["Alder Foods"])]}
+    assert client.get(f"{dashboard}/bulk", query_string=args).status_code == 403

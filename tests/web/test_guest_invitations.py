@@ -16,14 +16,17 @@ from app.models import (
     OutboxMessage,
     Role,
 )
+from app.services import audit
 from tests.conftest import row_count, sign_in_as
 from tests.web.conftest import (
+    GUEST_ADMIN,
     HOST_ADMIN,
     accept_on_page,
     invitation_link,
     invitation_path,
     invite_on_page,
     post_form,
+    see_other,
     text,
 )
 
@@ -37,13 +40,17 @@ def test_the_host_invites_from_the_dashboard_and_sees_the_link_once(app, host_ad
     dashboard = text(client.get(f"/orgs/{host}/guest-connections"))
     response = invite_on_page(client, host)
 
-    assert "Invite a guest" in dashboard
+    assert "Invite your customers" in dashboard  # a new host: the "get started" page
     assert response.status_code == 200
     assert "Send this link to cfo@alder.example" in text(response)
     link = invitation_link(response)
     assert "/invitations/accept?token=" in link
     waiting = text(client.get(f"/orgs/{host}/guest-connections"))
     assert "cfo@alder.example" in waiting and "Pending" in waiting
+    date = (
+        r'<span class="time-date"><span class="time-date__dot"> · </span>\d{1,2} \w{3} \d{4}</span>'
+    )
+    assert re.search(r">in 2 weeks" + date, waiting)
     assert link.split("token=")[1] not in waiting
     with app.app_context():
         invitation = db.session.scalar(db.select(GuestInvitation))
@@ -66,8 +73,9 @@ def test_resend_gives_a_new_link_and_withdraw_hides_it(host_admin):
         invitation_id = db.session.scalar(db.select(GuestInvitation.id))
     dashboard = f"/orgs/{host}/guest-connections"
 
-    resent = post_form(
-        client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard, days="30"
+    resent = see_other(
+        client,
+        post_form(client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard, days="30"),
     )
     withdrawn = post_form(
         client,
@@ -84,6 +92,39 @@ def test_resend_gives_a_new_link_and_withdraw_hides_it(host_admin):
     assert "cfo@alder.example" not in text(client.get(dashboard))
     archived = text(client.get(f"/orgs/{host}/invitations?show=archived"))
     assert "cfo@alder.example" in archived and "Restore" in archived
+
+
+@pytest.mark.parametrize("action", ["invite", "resend"])
+def test_a_reload_after_inviting_sends_nothing_again(app, host_admin, action):
+    """Post/Redirect/Get: does the form answer with a redirect, the link show once, and a reload
+    of the page it leads to neither send again nor show the link again?"""
+    client, host = host_admin
+    dashboard = f"/orgs/{host}/guest-connections"
+    response = post_form(client, f"/orgs/{host}/invitations", dashboard, email=GUEST_ADMIN)
+    if action == "resend":
+        see_other(client, response)
+        with app.app_context():
+            invitation_id = db.session.scalar(db.select(GuestInvitation.id))
+        response = post_form(client, f"/orgs/{host}/invitations/{invitation_id}/resend", dashboard)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/orgs/{host}/invitations/sent"
+    shown = client.get(response.headers["Location"])
+    assert shown.status_code == 200
+    assert shown.headers["Cache-Control"] == "no-store"
+    link = invitation_link(shown)
+    assert 'data-copy="invitation-link"' in text(shown)  # a Copy button, like the secrets'
+
+    reloaded = client.get(response.headers["Location"])
+    assert reloaded.status_code == 302
+    page = text(client.get(reloaded.headers["Location"]))
+    assert "An invitation link is shown only once" in page
+    assert link.split("token=")[1] not in page
+    assert row_count(app, GuestInvitation) == 1
+    with app.app_context():
+        events = [e.action for e in audit.list_events(host)]
+        assert events.count("invitation.created") == 1
+        assert events.count("invitation.resent") == (1 if action == "resend" else 0)
 
 
 def test_inviting_twice_says_to_resend(host_admin):

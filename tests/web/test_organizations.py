@@ -1,12 +1,15 @@
-"""The home page (a member lands on their organization's dashboard, and can switch), and the
+"""The home page (a member lands on their organization's own side, and can switch), and the
 owner's settings: the organization's opt-in to sign-in by claim."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from app.services import organizations
 from app.services.audit import Actor
+from tests.conftest import csrf_token, sign_in_as
 from tests.web.conftest import post_form, text
 
 
@@ -22,7 +25,8 @@ def test_member_of_two_organizations_can_switch(signed_in, host_with_guests, mak
     client = signed_in(host_a)
 
     page = text(client.get(f"/orgs/{host_a}/guest-connections"))
-    assert f'href="/orgs/{host_b}/guest-connections"' in page  # the switcher
+    assert f'href="/orgs/{host_b}"' in page  # the switcher
+    assert client.get(f"/orgs/{host_b}").headers["Location"] == f"/orgs/{host_b}/guest-connections"
     client.get(f"/orgs/{host_b}/guest-connections")
     assert client.get("/").headers["Location"] == f"/orgs/{host_b}/guest-connections"
 
@@ -109,3 +113,55 @@ def test_only_owners_see_and_change_the_settings(signed_in, make_org, role):
         claim_value="acme",
     )
     assert response.status_code == 403
+
+
+def tabs(response) -> list[str]:
+    return re.findall(r'class="tabs__tab"[^>]*>([^<]+)</a>', text(response))
+
+
+def test_each_organization_sees_only_its_own_sides(
+    signed_in, make_org, make_connection, make_member
+):
+    """Does a pure host see no Hosts tab or score form, a pure guest land on its hosts and see
+    only them, and an organization with neither a "get started" page?"""
+    host, guest, new = make_org("Pure Host"), make_org("Pure Guest"), make_org("Brand New")
+    make_connection(host, guest)
+    make_member(guest, "admin@host.example", role="admin")
+    make_member(new, "admin@host.example", role="admin")
+    client = signed_in(host)
+
+    dashboard = client.get(f"/orgs/{host}/guest-connections")
+    assert tabs(dashboard) == ["Guests", "Invitations"]
+    assert "Your score" not in text(client.get(f"/orgs/{host}/hosts"))
+
+    assert client.get(f"/orgs/{guest}").headers["Location"] == f"/orgs/{guest}/hosts"
+    hosts = client.get(f"/orgs/{guest}/hosts")
+    assert tabs(hosts) == ["Hosts", "Analytics"]
+    assert "Your score" in text(hosts)
+
+    start = text(client.get(f"/orgs/{new}/guest-connections"))
+    assert "Get started" in start and "Were you invited?" in start
+    assert 'name="email"' in start  # the invite form
+    assert "guests in all" not in start  # no counters of nothing
+
+
+def test_sign_in_lands_in_the_last_organization_else_the_highest_role(
+    client, oidc_provider, make_org, make_member
+):
+    """Is the first organization the one of the highest role (not the first by name), and after
+    signing out and in again the one used last?"""
+    alpha, beta, gamma = make_org("Alpha Foods"), make_org("Beta Trading"), make_org("Gamma Ltd")
+    make_member(alpha, "pat@example.com", role="member")
+    make_member(beta, "pat@example.com", role="owner")
+    make_member(gamma, "pat@example.com", role="admin")
+    claims = {"email": "pat@example.com", "email_verified": True}
+
+    sign_in_as(client, oidc_provider, "sub-pat", claims)
+    assert client.get("/").headers["Location"] == f"/orgs/{beta}/guest-connections"
+
+    client.get(f"/orgs/{gamma}/guest-connections")
+    client.post(
+        "/sign-out", data={"csrf_token": csrf_token(client, f"/orgs/{gamma}/guest-connections")}
+    )
+    sign_in_as(client, oidc_provider, "sub-pat", claims)
+    assert client.get("/").headers["Location"] == f"/orgs/{gamma}/guest-connections"

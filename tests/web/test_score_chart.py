@@ -55,3 +55,11 @@ def test_one_point_sits_in_the_middle_with_one_date():
 def test_a_short_span_labels_its_ends_with_times():
     chart = score_chart([change(10, 0), change(20, 0.5)])
     assert [text for _, text, _ in chart.x_labels] == ["01 Jan 2026, 00:00", "01 Jan 2026, 12:00"]
+
+
+def test_the_phone_drawing_is_narrow_with_fewer_ticks():
+    """Is the compact chart drawn near a phone's width in units, so labels keep their size?"""
+    chart = score_chart([change(10, 0), change(60, 30)], compact=True)
+    assert chart.compact and chart.width <= 390
+    assert [label for _, label in chart.y_ticks] == ["0", "50", "100"]
+    assert chart.current.x == chart.right

@@ -10,7 +10,7 @@ Create Date: 2026-11-30 16:10:00
 import sqlalchemy as sa
 from alembic import op
 
-from app.migrations.batch import CONNECTION_CHILDREN, children_kept
+from app.migrations.batch import CONNECTION_CHILDREN, children_kept, drop_columns_in_place
 
 # revision identifiers, used by Alembic.
 revision = "0004"
@@ -61,9 +61,12 @@ def upgrade():
         batch_op.add_column(
             sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
         )
+    # A literal default ("0", false on both databases), never an SQL expression: with one, batch
+    # mode rebuilds organizations on SQLite, and dropping the old table deletes every row that
+    # refers to an organization (ON DELETE CASCADE): connections, memberships, scores.
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("email_proven", sa.Boolean(), server_default=sa.false(), nullable=False)
+            sa.Column("email_proven", sa.Boolean(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("email_confirmation_hash", sa.String(length=128)))
     # An operator's `flask orgs create --email` vouched for the e-mail; a typed one did not.
@@ -85,13 +88,10 @@ def upgrade():
 
 def downgrade():
     op.drop_table("sso_links")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("session_epoch")
+    drop_columns_in_place("users", "session_epoch")
     op.drop_index("ix_browser_sessions_expires_at", table_name="browser_sessions")
     op.drop_table("browser_sessions")
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("email_confirmation_hash")
-        batch_op.drop_column("email_proven")
+    drop_columns_in_place("organizations", "email_confirmation_hash", "email_proven")
     for table, condition in OLD_SCORE_CHECKS.items():
         children = CONNECTION_CHILDREN if table == "guest_connections" else ()
         with children_kept(table, children), op.batch_alter_table(table) as batch_op:

@@ -12,7 +12,7 @@ the table) drops these triggers with the old table: it must create them again (t
 in tests/services/test_lists.py fail on SQLite if it does not).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30 16:35:00
 
 """
@@ -20,7 +20,7 @@ Create Date: 2026-11-30 16:35:00
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -230,6 +230,8 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
         "DATABASE_URL": url,
         # Production may come to require an OIDC issuer; the API benchmark never reaches it.
         "OIDC_ISSUER": "https://issuer.invalid",
+        # Production builds every link it hands out on PUBLIC_URL, which it therefore requires.
+        "PUBLIC_URL": "https://connections.example.com",
         # The limiter stays on (its cost is measured) but must not refuse a load test from one
         # IP. Per second: its moving window then holds ~1 s of hits, as a real limit holds few.
         "TOKEN_RATE_LIMIT": "1000000 per second",
@@ -397,6 +399,11 @@ def session_cookie(app, host_id: uuid.UUID) -> tuple[str | None, str]:
             user_id = str(db.session.scalar(db.select(User.id).where(User.email == OWNER_EMAIL)))
         # The same client address and no User-Agent, as wrk sends: session protection holds.
         with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+            from app.web import auth
+
+            # What sign-in records: when, and the user's session epoch (a new user's is 0).
+            flask.session[auth.SIGNED_IN_AT_KEY] = int(time.time())
+            flask.session[auth.EPOCH_KEY] = 0
             user = app.login_manager._user_callback(user_id)  # the app's own user loader
             login_user(user)
             response = app.make_response("")

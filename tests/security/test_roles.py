@@ -25,6 +25,7 @@ from app.models import (
     FinancialStatement,
     GuestInvitation,
     OutboxMessage,
+    SavedFilter,
     ScoreChange,
     SsoLink,
     WebhookEndpoint,
@@ -89,6 +90,9 @@ PAGES = [
     Row("resend an invitation", "host", "POST", "/orgs/{host}/invitations/{invitation}/resend", "admin", (("days", "14"),)),
     Row("withdraw an invitation", "host", "POST", "/orgs/{host}/invitations/{invitation}/archived", "admin", (("archived", "true"),)),
     Row("archive a guest", "host", "POST", "/orgs/{host}/guest-connections/{guest}/archived", "admin", (("archived", "true"),)),
+    Row("save a dashboard filter", "host", "POST", "/orgs/{host}/guest-connections/saved-filters", "member", (("name", "Mine"), ("query", "search_text=a"))),
+    Row("confirm a bulk action", "host", "GET", "/orgs/{host}/guest-connections/bulk?action=archive&guest_organization_ids={guest}", "admin"),
+    Row("bulk archive", "host", "POST", "/orgs/{host}/guest-connections/bulk", "admin", (("action", "archive"), ("guest_organization_ids", "{guest}"))),
     Row("request analytics", "host", "POST", "/orgs/{host}/guest-connections/{guest}/analytics-request", "admin"),
     Row("notify a disconnected guest", "host", "POST", "/orgs/{host}/guest-connections/{left}/disconnection-notification", "admin"),
     Row("disconnect from a host", "guest", "POST", "/orgs/{guest}/hosts/{host}/status", "admin", (("status", "disconnected"),)),
@@ -162,7 +166,7 @@ def snapshot(app) -> tuple[int, ...]:
     with app.app_context():
         return tuple(
             db.session.scalar(db.select(db.func.count()).select_from(model))
-            for model in (AuditEvent, GuestInvitation, ConnectionAction, OutboxMessage, ScoreChange, ApiClient, SsoLink, FinancialStatement, AnalyticsRun, WebhookEndpoint)
+            for model in (AuditEvent, GuestInvitation, ConnectionAction, OutboxMessage, ScoreChange, ApiClient, SsoLink, FinancialStatement, AnalyticsRun, WebhookEndpoint, SavedFilter)
         )  # fmt: skip
 
 
@@ -266,7 +270,8 @@ def test_the_pages_follow_the_matrix(
         response = client.get(path)
     else:
         token = csrf_token(client, "/signed-out")  # its header holds the sign-out form
-        response = client.post(path, data={"csrf_token": token, **dict(row.form)})
+        form = {name: value.format(**world) for name, value in row.form}
+        response = client.post(path, data={"csrf_token": token, **form})
 
     if allowed(role, row.lowest):
         assert response.status_code in (200, 201, 302, 303), response.status_code

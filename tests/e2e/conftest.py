@@ -41,12 +41,32 @@ def chromium_path() -> str:
 @pytest.fixture(scope="session")
 def live_server(app: Flask, oidc_provider: ProviderHandle) -> Iterator[str]:
     """Serve the test app on 127.0.0.1 in a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
+
+
+def _buffered(app: Flask):
+    """Hand the server each response as bytes, its files and streams already closed.
+
+    Chromium drops connections it no longer needs (a favicon on a quick navigation). Werkzeug's
+    development server then fails in its clean-up before closing the response, and the open
+    static file surfaces later as a ResourceWarning in whichever test is running. Buffering
+    here closes every response in our hands; the pages are small.
+    """
+
+    def application(environ, start_response):
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return application
 
 
 @pytest.fixture(scope="session")

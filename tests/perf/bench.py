@@ -241,10 +241,20 @@ def server_env(url: str, workdir: Path) -> dict[str, str]:
 
 
 def empty_database(url: str) -> None:
+    """Empty the PostgreSQL database of url, creating it first on a machine that lacks it."""
     if not url.startswith("postgresql"):
         return
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, make_url, text
 
+    name = make_url(url).database
+    server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        )
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -407,7 +417,9 @@ def session_cookie(app, host_id: uuid.UUID) -> tuple[str | None, str]:
             user = app.login_manager._user_callback(user_id)  # the app's own user loader
             login_user(user)
             response = app.make_response("")
-            app.session_interface.save_session(app, flask.session, response)
+            # The store writes the session object itself, not the request's proxy to it.
+            session = flask.session._get_current_object()  # type: ignore[attr-defined]
+            app.session_interface.save_session(app, session, response)
     except Exception as error:  # a sign-in this harness does not know: say so, skip the page
         return None, f"could not sign in a user ({type(error).__name__}: {error})"
     cookies = [c.split(";", 1)[0] for c in response.headers.getlist("Set-Cookie")]

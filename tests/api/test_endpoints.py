@@ -70,6 +70,18 @@ def test_a_read_carries_an_etag_and_a_matching_one_is_304(detail):
     assert other.status_code == 200 and other.json == first.json
 
 
+def test_a_304_keeps_the_caching_headers_and_any_listed_or_weak_tag_matches(detail):
+    """RFC 9110: If-None-Match compares weakly, takes a list, and "*" matches any body."""
+    tag = detail().headers["ETag"]
+    for sent in (tag, f'"other", {tag}', f"W/{tag}", "*"):
+        again = detail(**{"If-None-Match": sent})
+        assert again.status_code == 304, sent
+        assert again.headers["ETag"] == tag
+        assert again.headers["Cache-Control"] == "private, no-cache"
+        assert "Requester-Organization-ID" in again.headers["Vary"]
+        assert "Content-Length" not in again.headers or again.headers["Content-Length"] == "0"
+
+
 def test_a_change_changes_the_etag(api, detail, pair, host_token):
     """After archiving, is the old tag stale (200 with the new body)?"""
     host, guest = pair

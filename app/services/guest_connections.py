@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app import schemas
+from app.database import reading
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -110,14 +111,11 @@ _ONE_GUEST_CONNECTION = _guest_connection_select().where(
 
 def get_guest_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.GuestConnection:
     """Return the host's connection with this guest, or raise GuestConnectionNotFound."""
-    # Run on the session's connection, as Core: the row needs no ORM loading, which was a
-    # fifth of an API call. Flush first, as the ORM would, so a caller's pending change shows.
-    db.session.flush()
-    row = (
-        db.session.connection()
-        .execute(_ONE_GUEST_CONNECTION, {"host_id": host_id, "guest_id": guest_id})
-        .one_or_none()
-    )
+    # Read as Core: the row needs no ORM loading, which was a fifth of an API call.
+    with reading() as connection:
+        row = connection.execute(
+            _ONE_GUEST_CONNECTION, {"host_id": host_id, "guest_id": guest_id}
+        ).one_or_none()
     if row is None:
         raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
     return schemas.GuestConnection.model_validate(row._mapping)

@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from flask import g
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import DisconnectionError
 
-from app.extensions import db
+from app.extensions import READS_ONLY_KEY, autocommit_engine, db
 
 
 def use_sqlite_pragmas(engine: Engine) -> None:
@@ -61,11 +62,12 @@ def read_without_transaction() -> None:
 
     Under READ COMMITTED, PostgreSQL's default, each statement sees its own snapshot inside a
     transaction too, so the reads see exactly the same data; the request saves two of its four
-    round trips. Only for requests that never write: a write here would commit at once. The
-    pool restores the normal level when the connection is returned.
+    round trips. Only for requests that never write: a write here would commit at once. It
+    applies when the request first connects, through the session or reading(); the pool
+    restores the normal level when the connection is returned.
     """
     if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        setattr(g, READS_ONLY_KEY, True)
 
 
 @contextmanager
@@ -73,15 +75,16 @@ def reading() -> Iterator[Connection]:
     """Yield a connection for a few Core reads, without the ORM session when it can.
 
     Once this request has used the session, read through it, flushed, so its own changes
-    show (and, on PostgreSQL, without a transaction after read_without_transaction()).
-    Otherwise a pooled connection serves just these reads: creating, beginning and closing
-    a session around one statement was 7 % of an API read on SQLite.
+    show. Otherwise a pooled connection serves just these reads (in autocommit after
+    read_without_transaction()): creating, beginning and closing a session around one
+    statement cost more than the statement.
     """
     if db.session.registry.has():
         db.session.flush()
         yield db.session.connection()
         return
-    with db.engine.connect() as connection:
+    engine = autocommit_engine(db.engine) if g.get(READS_ONLY_KEY) else db.engine
+    with engine.connect() as connection:
         yield connection
 
 

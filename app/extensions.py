@@ -7,14 +7,15 @@ import math
 import time
 from collections.abc import Callable
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, has_app_context
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints, so that migrations can alter them on every database (SQLite included).
@@ -31,7 +32,30 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+READS_ONLY_KEY = "reads_only"  # in flask.g: set by app.database.read_without_transaction()
+
+
+@functools.lru_cache(maxsize=8)
+def autocommit_engine(engine: Engine) -> Engine:
+    """Return engine's twin (same pool) whose connections run each statement on its own."""
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+class Session(FlaskSession):
+    """Flask-SQLAlchemy's session, connecting in autocommit once a request said it only reads.
+
+    Deciding when the session first connects, rather than connecting at once to say so, lets a
+    request that never needs the session never create one.
+    """
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        engine = super().get_bind(mapper, clause, bind, **kwargs)
+        if isinstance(engine, Engine) and has_app_context() and g.get(READS_ONLY_KEY):
+            return autocommit_engine(engine)
+        return engine
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

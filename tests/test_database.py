@@ -4,8 +4,9 @@ import uuid
 from datetime import UTC, datetime
 
 import flask_migrate
+import psycopg
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from app import create_app
 from app.config import ConfigError
@@ -47,6 +48,29 @@ def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(app, api,
             connection.close()
 
     assert autocommit and not any(autocommit)
+
+
+@pytest.mark.postgres_only  # SQLite has no round trips to save
+@pytest.mark.parametrize("path", ["/v1/guest-connections/{guest}", "/v1/guest-connections"])
+def test_api_reads_run_without_a_transaction(app, api, host_token, pair, path):
+    """Does every statement of a JSON read run outside a transaction (no BEGIN, no ROLLBACK)?"""
+    host, guest = pair
+    in_transaction = []
+
+    def record(connection, *_arguments) -> None:
+        status = connection.connection.driver_connection.info.transaction_status
+        in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        response = api.get(path.format(guest=guest), token=host_token, requester=host)
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
+
+    assert response.status_code == 200
+    assert in_transaction and not any(in_transaction)
 
 
 def test_migration_0002_goes_down_and_up_again(tmp_path):

@@ -11,9 +11,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 
 from app.access import Principal
+from app.database import reading
 from app.errors import InvalidClientCredentials, InvalidToken, NotFound
 from app.extensions import db
 from app.models import ApiClient
@@ -36,7 +37,9 @@ ACTIVE_CLIENTS_KEPT = 10_000
 LAST_USED_PRECISION = timedelta(minutes=1)
 
 # Built once: building these expressions took as long as running them (hot paths).
-_ACTIVE_CLIENT = db.select(ApiClient).where(ApiClient.client_id == bindparam("client_id"), ACTIVE)
+_ACTIVE_CLIENT_CREDENTIALS = db.select(
+    ApiClient.organization_id, ApiClient.secret_hash, ApiClient.last_used_at
+).where(ApiClient.client_id == bindparam("client_id"), ACTIVE)
 _ACTIVE_CLIENT_ORGANIZATION = db.select(ApiClient.organization_id).where(
     ApiClient.client_id == bindparam("client_id"), ACTIVE
 )
@@ -111,14 +114,19 @@ def issue_token(client_id: str, client_secret: str) -> tuple[str, int]:
 
     Raises InvalidClientCredentials for an unknown or revoked client or a wrong secret.
     """
-    client = db.session.scalar(_ACTIVE_CLIENT, {"client_id": client_id})
+    # Read as Core, and written only when last_used_at moves: loading the client as an ORM
+    # entity was a quarter of a token request.
+    with reading() as connection:
+        client = connection.execute(_ACTIVE_CLIENT_CREDENTIALS, {"client_id": client_id}).first()
     if client is None or not client_secret_matches(client_secret, client.secret_hash):
         raise InvalidClientCredentials()
     now = datetime.now(UTC)
     if client.last_used_at is None or now - client.last_used_at > LAST_USED_PRECISION:
-        client.last_used_at = now
+        db.session.execute(
+            update(ApiClient).where(ApiClient.client_id == client_id).values(last_used_at=now)
+        )
         db.session.commit()
-    return issue_access_token(client.client_id, client.organization_id)
+    return issue_access_token(client_id, client.organization_id)
 
 
 def principal_for_token(token: str) -> Principal:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from joserfc import jws
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import ApiClient
+from app.services import api_clients
 from tests.conftest import error_codes
 
 
@@ -74,6 +79,31 @@ def test_bad_credentials_are_401(client, credentials, body):
         ],
         "error": "invalid_client",
     }
+
+
+def test_a_token_request_records_when_the_client_was_last_used(
+    app, client, credentials, monkeypatch
+):
+    """Does a token set "Last used", and leave it alone for another within the minute?"""
+
+    def last_used():
+        with app.app_context():
+            return db.session.scalar(
+                select(ApiClient.last_used_at).where(ApiClient.client_id == credentials.client_id)
+            )
+
+    def token() -> None:
+        assert client.post("/oauth2/token", json=credentials.__dict__).status_code == 200
+
+    assert last_used() is None
+    token()
+    first = last_used()
+    assert first is not None
+    token()
+    assert last_used() == first
+    monkeypatch.setattr(api_clients, "LAST_USED_PRECISION", timedelta(0))
+    token()
+    assert last_used() > first
 
 
 def test_a_revoked_client_gets_no_token(client, runner, credentials):

@@ -18,7 +18,7 @@ from flask import Flask, Request, Response, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from redis import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app.errors import ServiceUnavailable
 from app.extensions import db
@@ -31,6 +31,12 @@ KEY_PREFIX = "session:"
 # view would otherwise write), so the idle timeout is exact to within this many seconds.
 REFRESH_SECONDS = 60
 SEEN_KEY = "_seen"
+
+
+# Built once: every page reads its session, and building the statement cost as much as running it.
+_LIVE_SESSION_DATA = select(BrowserSession.data).where(
+    BrowserSession.id == bindparam("id"), BrowserSession.expires_at > bindparam("now")
+)
 
 
 class SessionStoreUnavailable(ServiceUnavailable):
@@ -80,11 +86,7 @@ class DatabaseSessions(GuardedSessions):
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
         with db.engine.connect() as connection:
-            data = connection.scalar(
-                select(BrowserSession.data).where(
-                    BrowserSession.id == store_id, BrowserSession.expires_at > utcnow()
-                )
-            )
+            data = connection.scalar(_LIVE_SESSION_DATA, {"id": store_id, "now": utcnow()})
         return self.serializer.decode(data) if data is not None else None
 
     def _delete_session(self, store_id: str) -> None:

@@ -190,19 +190,31 @@ def one_page(
 ) -> tuple[list[ItemT], int, str | None]:
     """Return one page of rows (as item models), how many match in all, and the next cursor.
 
-    rows selects the item's fields and count the number of matches, both already filtered.
-    The next cursor is None on the last page. A query with a cursor starts after it
-    (keyset paging); the total still counts every match.
+    rows selects the item's fields and count the number of matches, both already filtered;
+    both run as one statement. The next cursor is None on the last page. A query with a
+    cursor starts after it (keyset paging); the total still counts every match.
     """
     cursor = getattr(query, "cursor", None)
     if cursor is not None and query.offset:
         raise ValidationFailed.at(["query", "offset"], "Page with cursor or offset, not both.")
     after = [read_cursor(key, cursor)] if cursor is not None else []
-    total = db.session.scalar(count) or 0
-    # One row more than the page tells whether there is a next page.
-    found = db.session.execute(
-        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset)
-    ).all()
-    items = [item.model_validate(row._mapping) for row in found[: query.limit]]
+    # One round trip: the count rides along as the page's last column. One row more than the
+    # page tells whether there is a next page.
+    result = db.session.execute(
+        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset).add_columns(
+            count.correlate(None).scalar_subquery().label("total_items")
+        )
+    )
+    fields = list(result.keys())[:-1]
+    found = result.all()
+    if found:
+        total = found[0][-1]
+    elif cursor is None and not query.offset:
+        total = 0  # the first page is empty: nothing matches
+    else:  # a page past the last match has no row to carry the count: ask for it alone
+        total = db.session.scalar(count) or 0
+    items = [
+        item.model_validate(dict(zip(fields, row, strict=False))) for row in found[: query.limit]
+    ]
     next_cursor = make_cursor(key, items[-1]) if len(found) > query.limit else None
     return items, total, next_cursor

@@ -86,3 +86,42 @@ def test_sqlite_finds_a_search_through_its_trigram_table(app, host_with_maple):
             event.remove(db.engine, "before_cursor_execute", explain)
         assert db.session.execute(text("SELECT count(*) FROM organization_search")).scalar() == 4
     assert all("SCAN organization_search VIRTUAL TABLE" in plan for plan in plans), plans
+
+
+def test_a_page_and_its_count_are_one_statement(app, host_with_maple, count_queries):
+    """Does a page carry its exact count, read in the same statement as its rows?"""
+    query = schemas.GuestConnectionQuery(search_text="maple", limit=1)
+    with count_queries() as statements, app.app_context():
+        page = guest_connections.list_guest_connections(host_with_maple, query)
+    assert (len(page.items), page.total_items) == (1, 2)
+    assert len(statements) == 1, statements
+
+
+@pytest.mark.parametrize(
+    ("search_text", "matches"),
+    [
+        ("maple", 2),
+        ("ÜNÏ", 1),
+        ("100%", 1),
+        ("0%", 1),
+        ("a_b", 1),
+        ("k\\s", 1),
+        ("%", 1),
+        ("zz", 0),
+    ],
+)
+def test_a_page_past_the_last_match_still_counts_every_match(
+    app, host_with_maple, make_org, make_connection, search_text, matches
+):
+    """Past the last match, is the total still exact, whatever the search text holds?"""
+    make_connection(host_with_maple, make_org("Back\\slash 100% Data_Base", "x@data.example"))
+    make_connection(host_with_maple, make_org("Dataxbase 1000", "y@data.example"))
+    with app.app_context():
+        first = guest_connections.list_guest_connections(
+            host_with_maple, schemas.GuestConnectionQuery(search_text=search_text)
+        )
+        beyond = guest_connections.list_guest_connections(
+            host_with_maple, schemas.GuestConnectionQuery(search_text=search_text, offset=5)
+        )
+    assert beyond.items == []
+    assert beyond.total_items == first.total_items == len(first.items) == matches

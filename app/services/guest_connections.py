@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, update
+from sqlalchemy import CTE, ColumnElement, Select, bindparam, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -39,7 +39,7 @@ from app.models import (
 from app.schemas import WebhookEventType
 from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import SortKey, changed_since, contains_text, one_page
+from app.services.lists import SortKey, changed_since, contains_text, host_matches, one_page
 from app.services.organizations import checked_email, get_organization, proven_emails_of
 
 # The "model" of a score an operator records with `flask connections add --score` (bulk and
@@ -127,14 +127,20 @@ def list_guest_connections(
     host_id: uuid.UUID, query: schemas.GuestConnectionQuery
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
-    conditions = _list_conditions(host_id, query)
-    counted = db.select(func.count()).select_from(GuestConnection)
-    if _needs_guest(query):
-        counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
-    # Without the join, PostgreSQL counts from a host index alone.
+    matches = _host_matches(host_id, query)
+    conditions = _list_conditions(host_id, query, matches)
+    if matches is not None and not _filters(query):
+        # Nothing but the host and the search: the matches are the count.
+        counted = db.select(func.count()).select_from(matches)
+    else:
+        counted = db.select(func.count()).select_from(GuestConnection)
+        if _needs_guest(query, matches):
+            counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        # Without the join, PostgreSQL counts from a host index alone.
+        counted = counted.where(*conditions)
     items, total, next_cursor = one_page(
         _guest_connection_select().where(*conditions),
-        counted.where(*conditions),
+        counted,
         _list_order(query),
         query,
         schemas.GuestConnection,
@@ -153,7 +159,7 @@ def iter_guest_connections(
     """
     statement = (
         _guest_connection_select()
-        .where(*_list_conditions(host_id, query))
+        .where(*_list_conditions(host_id, query, _host_matches(host_id, query)))
         .order_by(*_list_order(query).order_by())
         .execution_options(yield_per=batch_size)
     )
@@ -182,25 +188,53 @@ _ORDER_COLUMNS = {
 _EVERY_STATUS = set(ConnectionStatus)
 
 
-def _needs_guest(query: schemas.GuestConnectionQuery) -> bool:
+# The columns of SQLite's per-connection trigram table (lists.host_matches), by search field.
+_HOST_SEARCH_FIELDS = {
+    schemas.GuestConnectionSearchField.GUEST_NAME: "guest_name",
+    schemas.GuestConnectionSearchField.GUEST_EMAIL: "guest_email",
+    schemas.GuestConnectionSearchField.OWNER_EMAIL: "owner_email",
+}
+
+
+def _host_matches(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> CTE | None:
+    """Return the guest ids of the host's connections the search finds (SQLite), or None."""
+    if not query.search_text:
+        return None
+    return host_matches(host_id, _HOST_SEARCH_FIELDS[query.search_field], query.search_text)
+
+
+def _needs_guest(query: schemas.GuestConnectionQuery, matches: CTE | None = None) -> bool:
     """Tell whether the filters read the guest organization's columns."""
-    searches_guest = query.search_text and query.search_field in (
+    searches_guest = matches is None and query.search_field in (
         schemas.GuestConnectionSearchField.GUEST_NAME,
         schemas.GuestConnectionSearchField.GUEST_EMAIL,
     )
-    return bool(searches_guest) or query.parent_organization_id is not None
+    return bool(query.search_text and searches_guest) or query.parent_organization_id is not None
 
 
-def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list:
+def _list_conditions(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery, matches: CTE | None = None
+) -> list:
     conditions = [GuestConnection.host_organization_id == host_id]
+    if query.search_text:
+        if matches is None:
+            column = _SEARCH_COLUMNS[query.search_field]
+            conditions.append(contains_text(column, query.search_text))
+        else:  # tested on the connection's own index, without reading the guest
+            found = select(matches.c.guest_organization_id)
+            conditions.append(GuestConnection.guest_organization_id.in_(found))
+    return conditions + _filters(query)
+
+
+def _filters(query: schemas.GuestConnectionQuery) -> list:
+    """Return the conditions of the query's filters other than the host and the search."""
+    conditions = []
     if set(query.statuses) != _EVERY_STATUS:
         # Every connection has one of them (NOT NULL and CHECK): asking for all is no filter,
         # and leaving it out lets a count or a page read the host's indexes alone.
         conditions.append(GuestConnection.status.in_(query.statuses))
     if query.archived is not None:
         conditions.append(GuestConnection.archived.is_(query.archived))
-    if query.search_text:
-        conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
     conditions.extend(changed_since(GuestConnection.updated_at, query))
@@ -540,7 +574,7 @@ def _matching_ids(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> li
         db.session.scalars(
             db.select(GuestConnection.guest_organization_id)
             .join(Guest, Guest.id == GuestConnection.guest_organization_id)
-            .where(*_list_conditions(host_id, query))
+            .where(*_list_conditions(host_id, query, _host_matches(host_id, query)))
             .order_by(*_list_order(query).order_by())
             .limit(schemas.MAX_BULK_GUESTS + 1)
         )

@@ -65,14 +65,14 @@ def test_search_is_a_case_insensitive_substring_however_long(
 
 
 def test_sqlite_finds_a_search_through_its_trigram_table(app, host_with_maple):
-    """On SQLite, does a search of 3+ characters read the trigram table, not every row?"""
+    """On SQLite, does a search of 3+ characters read the host's trigram rows, not every row?"""
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("SQLite only: PostgreSQL uses its pg_trgm indexes (tested beside)")
     plans: list[str] = []
 
     def explain(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().startswith("SELECT"):
+        if statement.lstrip().startswith(("SELECT", "WITH")):
             rows = cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters).fetchall()
             plans.append("\n".join(row[-1] for row in rows))
 
@@ -84,8 +84,40 @@ def test_sqlite_finds_a_search_through_its_trigram_table(app, host_with_maple):
             )
         finally:
             event.remove(db.engine, "before_cursor_execute", explain)
+        # One row per connection, beside one per organization (the host and its 3 guests).
+        searched = text("SELECT count(*) FROM guest_connection_search")
+        assert db.session.execute(searched).scalar() == 3
         assert db.session.execute(text("SELECT count(*) FROM organization_search")).scalar() == 4
-    assert all("SCAN organization_search VIRTUAL TABLE" in plan for plan in plans), plans
+    assert plans and all("SCAN guest_connection_search VIRTUAL TABLE" in p for p in plans), plans
+
+
+@pytest.mark.parametrize("field", ["guest_name", "guest_email", "owner_email"])
+def test_every_search_field_follows_connections_and_organizations(
+    app, host_with_maple, make_org, make_connection, field
+):
+    """Does each searched field find a new connection, and forget a removed one or guest?"""
+    other_host = make_org("Other Host")
+    guest = make_org("Cedar Goods", "billing@cedar.example")
+    make_connection(host_with_maple, guest, owner_email="cedar.owner@host.example")
+    make_connection(other_host, make_org("Cedar Twin", "billing@cedar.example"))
+    searched = {"guest_name": "cedar", "guest_email": "@cedar.", "owner_email": "cedar.own"}[field]
+
+    assert names_found(app, host_with_maple, searched, field=field) == ["Cedar Goods"]
+    with app.app_context():
+        db.session.execute(
+            update(Organization)
+            .where(Organization.id == guest)
+            .values(name="Larch Goods", email="billing@larch.example")
+        )
+        db.session.commit()
+    expected = ["Larch Goods"] if field == "owner_email" else []
+    assert names_found(app, host_with_maple, searched, field=field) == expected
+    with app.app_context():
+        db.session.execute(
+            GuestConnection.__table__.delete().where(GuestConnection.guest_organization_id == guest)
+        )
+        db.session.commit()
+    assert names_found(app, host_with_maple, searched, field=field) == []
 
 
 def test_a_page_and_its_count_are_one_statement(app, host_with_maple, count_queries):

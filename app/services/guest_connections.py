@@ -12,7 +12,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CTE, ColumnElement, Select, bindparam, case, func, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    Uuid,
+    bindparam,
+    case,
+    column,
+    func,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -39,7 +51,15 @@ from app.models import (
 from app.schemas import WebhookEventType
 from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import SortKey, changed_since, contains_text, host_matches, one_page
+from app.services.lists import (
+    TRIGRAM,
+    SortKey,
+    changed_since,
+    contains_text,
+    one_page,
+    sqlite_trigram_match,
+    substring_like,
+)
 from app.services.organizations import checked_email, get_organization, proven_emails_of
 
 # The "model" of a score an operator records with `flask connections add --score` (bulk and
@@ -188,8 +208,17 @@ _ORDER_COLUMNS = {
 _EVERY_STATUS = set(ConnectionStatus)
 
 
-# The columns of SQLite's per-connection trigram table (lists.host_matches), by search field.
-_HOST_SEARCH_FIELDS = {
+# Per guest connection: its host, its guest, and the texts its host's list searches (migration
+# 0009 on SQLite, an FTS5 trigram table that also holds the owner e-mail; 0010 on PostgreSQL,
+# a table with trigram indexes). Search data only: what a list shows comes by join.
+_SEARCHED = table(
+    "guest_connection_search",
+    column("host_organization_id", Uuid),
+    column("guest_organization_id", Uuid),
+    column("guest_name"),
+    column("guest_email"),
+)
+_SEARCHED_COLUMNS = {
     schemas.GuestConnectionSearchField.GUEST_NAME: "guest_name",
     schemas.GuestConnectionSearchField.GUEST_EMAIL: "guest_email",
     schemas.GuestConnectionSearchField.OWNER_EMAIL: "owner_email",
@@ -197,10 +226,34 @@ _HOST_SEARCH_FIELDS = {
 
 
 def _host_matches(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> CTE | None:
-    """Return the guest ids of the host's connections the search finds (SQLite), or None."""
-    if not query.search_text:
+    """Return the guest ids of the host's connections the search finds, or None if no search.
+
+    The same matches as contains_text on the guest's or the connection's column, read from
+    rows that carry the host, so that neither other hosts' matches nor the host's other
+    connections are visited. Materialized: a statement that counts the matches and pages
+    them reads them once. None for texts shorter than a trigram (no index serves them; the
+    list then filters with contains_text).
+    """
+    text = query.search_text
+    if not text or len(text) < TRIGRAM:
         return None
-    return host_matches(host_id, _HOST_SEARCH_FIELDS[query.search_field], query.search_text)
+    field = _SEARCHED_COLUMNS[query.search_field]
+    if db.engine.dialect.name == "sqlite":
+        matches = select(_SEARCHED.c.guest_organization_id).where(
+            sqlite_trigram_match(_SEARCHED.name, field, text),
+            _SEARCHED.c.host_organization_id == host_id,
+        )
+    elif field == "owner_email":  # the connection's own column, with its own trigram index
+        matches = select(GuestConnection.guest_organization_id).where(
+            GuestConnection.host_organization_id == host_id,
+            substring_like(GuestConnection.owner_email, text),
+        )
+    else:
+        matches = select(_SEARCHED.c.guest_organization_id).where(
+            _SEARCHED.c.host_organization_id == host_id,
+            substring_like(_SEARCHED.c[field], text),
+        )
+    return matches.cte("host_matches").prefix_with("MATERIALIZED")
 
 
 def _needs_guest(query: schemas.GuestConnectionQuery, matches: CTE | None = None) -> bool:
@@ -221,8 +274,13 @@ def _list_conditions(
             column = _SEARCH_COLUMNS[query.search_field]
             conditions.append(contains_text(column, query.search_text))
         else:  # tested on the connection's own index, without reading the guest
-            found = select(matches.c.guest_organization_id)
-            conditions.append(GuestConnection.guest_organization_id.in_(found))
+            found = GuestConnection.guest_organization_id.in_(
+                select(matches.c.guest_organization_id)
+            )
+            # IS TRUE (the same rows: neither side is ever NULL) keeps PostgreSQL from turning
+            # the IN into a join it would probe once per walked row; it tests a hash of the
+            # matches instead, as SQLite does.
+            conditions.append(found.is_(True))
     return conditions + _filters(query)
 
 

@@ -17,12 +17,9 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     Select,
-    Uuid,
     and_,
-    column,
     func,
     literal_column,
     or_,
@@ -58,7 +55,7 @@ def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
         indexed = _sqlite_trigram_search(column, text)
         if indexed is not None:
             return indexed
-    return func.lower(column).like(_substring_pattern(text), escape="\\")
+    return substring_like(column, text)
 
 
 def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnElement[bool] | None:
@@ -69,47 +66,27 @@ def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnEleme
     search = SQLITE_SEARCH_TABLES.get((name, clause.key))
     if search is None:
         return None
-    phrase = '"' + text.replace('"', '""') + '"'  # a phrase: every character literal
     matches = (
         select(literal_column("id"))
         .select_from(table(search))
-        .where(literal_column(search).match(f"{clause.key} : {phrase}"))
+        .where(sqlite_trigram_match(search, clause.key, text))
     )
     return source.c.id.in_(matches)
 
 
-# SQLite's trigram table of guest connections (migration 0009): per connection, its host, its
-# guest, and the texts a host's list searches (the guest's name and e-mail, the owner e-mail).
-_HOST_SEARCH = table(
-    "guest_connection_search",
-    column("host_organization_id", Uuid),
-    column("guest_organization_id", Uuid),
-)
-HOST_SEARCH_FIELDS = ("guest_name", "guest_email", "owner_email")
+def sqlite_trigram_match(search_table: str, column: str, text: str) -> ColumnElement[bool]:
+    """Return `search_table MATCH ...`: its rows whose column holds text, as contains_text does.
 
-
-def host_matches(host_id: uuid.UUID, field: str, text: str) -> CTE | None:
-    """Return the guest ids of the host's connections whose field holds text, or None.
-
-    SQLite only, for texts of 3 characters or more (contains_text's semantics): one read of
-    the trigram table, whose rows carry the host, so that neither the matches of other hosts
-    nor the host's connections are visited. Materialized, so that a statement that counts
-    the matches and pages them reads it once. None elsewhere: use contains_text.
+    For SQLite's FTS5 trigram tables and texts of 3 characters or more (TRIGRAM); the text is
+    one phrase, so every character is literal.
     """
-    if len(text) < TRIGRAM or db.engine.dialect.name != "sqlite":
-        return None
-    if field not in HOST_SEARCH_FIELDS:
-        raise ValueError(f"guest_connection_search has no column {field!r}")
-    phrase = '"' + text.replace('"', '""') + '"'  # a phrase: every character literal
-    return (
-        select(_HOST_SEARCH.c.guest_organization_id)
-        .where(
-            literal_column(_HOST_SEARCH.name).match(f"{field} : {phrase}"),
-            _HOST_SEARCH.c.host_organization_id == host_id,
-        )
-        .cte("host_matches")
-        .prefix_with("MATERIALIZED")
-    )
+    phrase = '"' + text.replace('"', '""') + '"'
+    return literal_column(search_table).match(f"{column} : {phrase}")
+
+
+def substring_like(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL)."""
+    return func.lower(column).like(_substring_pattern(text), escape="\\")
 
 
 def _substring_pattern(text: str) -> str:

@@ -183,8 +183,8 @@ def test_malformed_postgres_settings_stop_the_start(tmp_path, settings):
         create_app(config)
 
 
-def test_migration_0009_indexes_the_connections_already_there(tmp_path):
-    """On SQLite, does 0009 find existing connections by guest name, and go down and up again?"""
+def test_search_migrations_index_the_connections_already_there(tmp_path):
+    """On SQLite, do 0009-0011 index existing connections, and go down and up again?"""
     app = create_app(
         {
             "APP_ENV": "testing",

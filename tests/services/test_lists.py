@@ -117,6 +117,13 @@ def test_every_search_field_follows_connections_and_organizations(
             GuestConnection.__table__.delete().where(GuestConnection.guest_organization_id == guest)
         )
         db.session.commit()
+        if db.engine.dialect.name == "sqlite":  # the FTS5 index still matches its rows
+            db.session.execute(
+                text(
+                    "INSERT INTO guest_connection_search (guest_connection_search, rank) "
+                    "VALUES ('integrity-check', 1)"
+                )
+            )
     assert names_found(app, host_with_maple, searched, field=field) == []
 
 

@@ -150,9 +150,23 @@ def list_guest_connections(
     """Return one page of the host's guest connections and how many match in all."""
     matches = _host_matches(host_id, query)
     conditions = _list_conditions(host_id, query, matches)
-    if matches is not None and not _filters(query):
-        # Nothing but the host and the search: the matches are the count.
+    if matches is not None:
+        # Counted from the host's matches; other filters read each match's own connection.
         counted = db.select(func.count()).select_from(matches)
+        filters = _filters(query)
+        if filters:
+            # EXISTS, so that each database probes the connection of each match rather than
+            # walk all the host's connections (SQLite's planner knows no CTE's size).
+            connection = db.select(GuestConnection.id).where(
+                GuestConnection.host_organization_id == host_id,
+                GuestConnection.guest_organization_id == matches.c.guest_organization_id,
+                *filters,
+            )
+            if _needs_guest(query, matches):
+                connection = connection.join(
+                    Guest, Guest.id == GuestConnection.guest_organization_id
+                )
+            counted = counted.where(connection.exists())
     else:
         counted = db.select(func.count()).select_from(GuestConnection)
         if _needs_guest(query, matches):

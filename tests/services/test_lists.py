@@ -164,3 +164,27 @@ def test_a_page_past_the_last_match_still_counts_every_match(
         )
     assert beyond.items == []
     assert beyond.total_items == first.total_items == len(first.items) == matches
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, ["Maple Foods", "Maple Gone", "Maple Shelved", "Ünïcödé Maple GmbH"]),
+        ({"archived": False}, ["Maple Foods", "Maple Gone", "Ünïcödé Maple GmbH"]),
+        ({"archived": True}, ["Maple Shelved"]),
+        ({"statuses": ["disconnected"]}, ["Maple Gone"]),
+        ({"statuses": ["connected"], "archived": False}, ["Maple Foods", "Ünïcödé Maple GmbH"]),
+    ],
+)
+def test_a_search_with_other_filters_counts_only_what_they_keep(
+    app, host_with_maple, make_org, make_connection, filters, expected
+):
+    """Does a search combined with other filters page and count exactly what both keep?"""
+    make_connection(host_with_maple, make_org("Maple Shelved"), archived=True)
+    make_connection(host_with_maple, make_org("Maple Gone"), status="disconnected")
+    make_connection(make_org("Another Host"), make_org("Maple Elsewhere"))
+    query = schemas.GuestConnectionQuery(search_text="maple", order_by="guest_name", **filters)
+    with app.app_context():
+        page = guest_connections.list_guest_connections(host_with_maple, query)
+    assert [item.guest_name for item in page.items] == expected
+    assert page.total_items == len(expected)

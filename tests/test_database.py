@@ -8,10 +8,11 @@ import psycopg
 import pytest
 from sqlalchemy import event, inspect, text
 
-from app import create_app
+from app import create_app, schemas
 from app.config import ConfigError
 from app.extensions import db
-from app.models import ScoreChange, ScoreSource
+from app.models import GuestConnection, Organization, ScoreChange, ScoreSource
+from app.services import guest_connections
 from tests import conftest
 
 
@@ -204,3 +205,33 @@ def test_malformed_postgres_settings_stop_the_start(tmp_path, settings):
     )
     with pytest.raises(ConfigError, match="POSTGRES_SETTINGS"):
         create_app(config)
+
+
+def test_search_migrations_index_the_connections_already_there(tmp_path):
+    """On SQLite, do 0009-0011 index existing connections, and go down and up again?"""
+    app = create_app(
+        {
+            "APP_ENV": "testing",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'search.db'}",
+            "SECRET_KEY": conftest.TEST_SECRET,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade(revision="0008")
+        host, guest = Organization(name="Host"), Organization(name="Ünïcödé Maple GmbH")
+        db.session.add_all([host, guest])
+        db.session.flush()
+        db.session.add(
+            GuestConnection(host_organization_id=host.id, guest_organization_id=guest.id)
+        )
+        db.session.commit()
+        host_id = host.id
+        flask_migrate.upgrade()
+        flask_migrate.downgrade(revision="0008")
+        flask_migrate.upgrade()
+        query = schemas.GuestConnectionQuery(search_text="ünïcödé maple")
+        found = guest_connections.list_guest_connections(host_id, query)
+        assert [item.guest_name for item in found.items] == ["Ünïcödé Maple GmbH"]
+        assert found.total_items == 1
+        db.engine.dispose()

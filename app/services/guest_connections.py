@@ -12,7 +12,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    Uuid,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -40,7 +53,15 @@ from app.models import (
 from app.schemas import WebhookEventType
 from app.services import audit, webhooks
 from app.services.audit import Actor, AuditAction, Subject
-from app.services.lists import SortKey, changed_since, contains_text, one_page
+from app.services.lists import (
+    TRIGRAM,
+    SortKey,
+    changed_since,
+    contains_text,
+    one_page,
+    sqlite_trigram_match,
+    substring_like,
+)
 from app.services.organizations import checked_email, get_organization, proven_emails_of
 
 # The "model" of a score an operator records with `flask connections add --score` (bulk and
@@ -125,14 +146,34 @@ def list_guest_connections(
     host_id: uuid.UUID, query: schemas.GuestConnectionQuery
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
-    conditions = _list_conditions(host_id, query)
-    counted = db.select(func.count()).select_from(GuestConnection)
-    if _needs_guest(query):
-        counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
-    # Without the join, PostgreSQL counts from a host index alone.
+    matches = _host_matches(host_id, query)
+    conditions = _list_conditions(host_id, query, matches)
+    if matches is not None:
+        # Counted from the host's matches; other filters read each match's own connection.
+        counted = db.select(func.count()).select_from(matches)
+        filters = _filters(query)
+        if filters:
+            # EXISTS, so that each database probes the connection of each match rather than
+            # walk all the host's connections (SQLite's planner knows no CTE's size).
+            connection = db.select(GuestConnection.id).where(
+                GuestConnection.host_organization_id == host_id,
+                GuestConnection.guest_organization_id == matches.c.guest_organization_id,
+                *filters,
+            )
+            if _needs_guest(query, matches):
+                connection = connection.join(
+                    Guest, Guest.id == GuestConnection.guest_organization_id
+                )
+            counted = counted.where(connection.exists())
+    else:
+        counted = db.select(func.count()).select_from(GuestConnection)
+        if _needs_guest(query, matches):
+            counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
+        # Without the join, PostgreSQL counts from a host index alone.
+        counted = counted.where(*conditions)
     items, total, next_cursor = one_page(
         _guest_connection_select().where(*conditions),
-        counted.where(*conditions),
+        counted,
         _list_order(query),
         query,
         schemas.GuestConnection,
@@ -151,7 +192,7 @@ def iter_guest_connections(
     """
     statement = (
         _guest_connection_select()
-        .where(*_list_conditions(host_id, query))
+        .where(*_list_conditions(host_id, query, _host_matches(host_id, query)))
         .order_by(*_list_order(query).order_by())
         .execution_options(yield_per=batch_size)
     )
@@ -177,24 +218,106 @@ _ORDER_COLUMNS = {
 }
 
 
-def _needs_guest(query: schemas.GuestConnectionQuery) -> bool:
+_EVERY_STATUS = set(ConnectionStatus)
+
+
+# Per guest connection: its host, its guest, and the texts its host's list searches (0010 on
+# PostgreSQL, a table with trigram indexes; on SQLite, 0011, the rows of an FTS5 trigram
+# index of the same name that also holds the owner e-mail). Search data only: what a list
+# shows comes by join.
+_SEARCHED = table(
+    "guest_connection_search",
+    column("host_organization_id", Uuid),
+    column("guest_organization_id", Uuid),
+    column("guest_name"),
+    column("guest_email"),
+)
+_SEARCHED_ROWS = table(  # SQLite: the FTS5 table's content, by its rowid (search_id)
+    "guest_connection_search_rows",
+    column("search_id"),
+    column("host_organization_id", Uuid),
+    column("guest_organization_id", Uuid),
+)
+_SEARCHED_COLUMNS = {
+    schemas.GuestConnectionSearchField.GUEST_NAME: "guest_name",
+    schemas.GuestConnectionSearchField.GUEST_EMAIL: "guest_email",
+    schemas.GuestConnectionSearchField.OWNER_EMAIL: "owner_email",
+}
+
+
+def _host_matches(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> CTE | None:
+    """Return the guest ids of the host's connections the search finds, or None if no search.
+
+    The same matches as contains_text on the guest's or the connection's column, read from
+    rows that carry the host, so that neither other hosts' matches nor the host's other
+    connections are visited. Materialized: a statement that counts the matches and pages
+    them reads them once. None for texts shorter than a trigram (no index serves them; the
+    list then filters with contains_text).
+    """
+    text = query.search_text
+    if not text or len(text) < TRIGRAM:
+        return None
+    field = _SEARCHED_COLUMNS[query.search_field]
+    if db.engine.dialect.name == "sqlite":
+        # The index gives row ids; their rows are read by integer key (FTS5's own column
+        # reads cost ~4 times as much).
+        found = select(literal_column("rowid")).where(
+            sqlite_trigram_match(_SEARCHED.name, field, text)
+        )
+        matches = select(_SEARCHED_ROWS.c.guest_organization_id).where(
+            _SEARCHED_ROWS.c.search_id.in_(found.select_from(_SEARCHED)),
+            _SEARCHED_ROWS.c.host_organization_id == host_id,
+        )
+    elif field == "owner_email":  # the connection's own column, with its own trigram index
+        matches = select(GuestConnection.guest_organization_id).where(
+            GuestConnection.host_organization_id == host_id,
+            substring_like(GuestConnection.owner_email, text),
+        )
+    else:
+        matches = select(_SEARCHED.c.guest_organization_id).where(
+            _SEARCHED.c.host_organization_id == host_id,
+            substring_like(_SEARCHED.c[field], text),
+        )
+    return matches.cte("host_matches").prefix_with("MATERIALIZED")
+
+
+def _needs_guest(query: schemas.GuestConnectionQuery, matches: CTE | None = None) -> bool:
     """Tell whether the filters read the guest organization's columns."""
-    searches_guest = query.search_text and query.search_field in (
+    searches_guest = matches is None and query.search_field in (
         schemas.GuestConnectionSearchField.GUEST_NAME,
         schemas.GuestConnectionSearchField.GUEST_EMAIL,
     )
-    return bool(searches_guest) or query.parent_organization_id is not None
+    return bool(query.search_text and searches_guest) or query.parent_organization_id is not None
 
 
-def _list_conditions(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> list:
-    conditions = [
-        GuestConnection.host_organization_id == host_id,
-        GuestConnection.status.in_(query.statuses),
-    ]
+def _list_conditions(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery, matches: CTE | None = None
+) -> list:
+    conditions = [GuestConnection.host_organization_id == host_id]
+    if query.search_text:
+        if matches is None:
+            column = _SEARCH_COLUMNS[query.search_field]
+            conditions.append(contains_text(column, query.search_text))
+        else:  # tested on the connection's own index, without reading the guest
+            found = GuestConnection.guest_organization_id.in_(
+                select(matches.c.guest_organization_id)
+            )
+            # IS TRUE (the same rows: neither side is ever NULL) keeps PostgreSQL from turning
+            # the IN into a join it would probe once per walked row; it tests a hash of the
+            # matches instead, as SQLite does.
+            conditions.append(found.is_(True))
+    return conditions + _filters(query)
+
+
+def _filters(query: schemas.GuestConnectionQuery) -> list:
+    """Return the conditions of the query's filters other than the host and the search."""
+    conditions = []
+    if set(query.statuses) != _EVERY_STATUS:
+        # Every connection has one of them (NOT NULL and CHECK): asking for all is no filter,
+        # and leaving it out lets a count or a page read the host's indexes alone.
+        conditions.append(GuestConnection.status.in_(query.statuses))
     if query.archived is not None:
         conditions.append(GuestConnection.archived.is_(query.archived))
-    if query.search_text:
-        conditions.append(contains_text(_SEARCH_COLUMNS[query.search_field], query.search_text))
     if query.parent_organization_id is not None:
         conditions.append(effective_parent_id == query.parent_organization_id)
     conditions.extend(changed_since(GuestConnection.updated_at, query))
@@ -534,7 +657,7 @@ def _matching_ids(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> li
         db.session.scalars(
             db.select(GuestConnection.guest_organization_id)
             .join(Guest, Guest.id == GuestConnection.guest_organization_id)
-            .where(*_list_conditions(host_id, query))
+            .where(*_list_conditions(host_id, query, _host_matches(host_id, query)))
             .order_by(*_list_order(query).order_by())
             .limit(schemas.MAX_BULK_GUESTS + 1)
         )

@@ -55,7 +55,7 @@ def contains_text(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
         indexed = _sqlite_trigram_search(column, text)
         if indexed is not None:
             return indexed
-    return func.lower(column).like(_substring_pattern(text), escape="\\")
+    return substring_like(column, text)
 
 
 def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnElement[bool] | None:
@@ -66,13 +66,27 @@ def _sqlite_trigram_search(column: ColumnElement[str], text: str) -> ColumnEleme
     search = SQLITE_SEARCH_TABLES.get((name, clause.key))
     if search is None:
         return None
-    phrase = '"' + text.replace('"', '""') + '"'  # a phrase: every character literal
     matches = (
         select(literal_column("id"))
         .select_from(table(search))
-        .where(literal_column(search).match(f"{clause.key} : {phrase}"))
+        .where(sqlite_trigram_match(search, clause.key, text))
     )
     return source.c.id.in_(matches)
+
+
+def sqlite_trigram_match(search_table: str, column: str, text: str) -> ColumnElement[bool]:
+    """Return `search_table MATCH ...`: its rows whose column holds text, as contains_text does.
+
+    For SQLite's FTS5 trigram tables and texts of 3 characters or more (TRIGRAM); the text is
+    one phrase, so every character is literal.
+    """
+    phrase = '"' + text.replace('"', '""') + '"'
+    return literal_column(search_table).match(f"{column} : {phrase}")
+
+
+def substring_like(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL)."""
+    return func.lower(column).like(_substring_pattern(text), escape="\\")
 
 
 def _substring_pattern(text: str) -> str:
@@ -190,19 +204,31 @@ def one_page(
 ) -> tuple[list[ItemT], int, str | None]:
     """Return one page of rows (as item models), how many match in all, and the next cursor.
 
-    rows selects the item's fields and count the number of matches, both already filtered.
-    The next cursor is None on the last page. A query with a cursor starts after it
-    (keyset paging); the total still counts every match.
+    rows selects the item's fields and count the number of matches, both already filtered;
+    both run as one statement. The next cursor is None on the last page. A query with a
+    cursor starts after it (keyset paging); the total still counts every match.
     """
     cursor = getattr(query, "cursor", None)
     if cursor is not None and query.offset:
         raise ValidationFailed.at(["query", "offset"], "Page with cursor or offset, not both.")
     after = [read_cursor(key, cursor)] if cursor is not None else []
-    total = db.session.scalar(count) or 0
-    # One row more than the page tells whether there is a next page.
-    found = db.session.execute(
-        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset)
-    ).all()
-    items = [item.model_validate(row._mapping) for row in found[: query.limit]]
+    # One round trip: the count rides along as the page's last column. One row more than the
+    # page tells whether there is a next page.
+    result = db.session.execute(
+        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset).add_columns(
+            count.correlate(None).scalar_subquery().label("total_items")
+        )
+    )
+    fields = list(result.keys())[:-1]
+    found = result.all()
+    if found:
+        total = found[0][-1]
+    elif cursor is None and not query.offset:
+        total = 0  # the first page is empty: nothing matches
+    else:  # a page past the last match has no row to carry the count: ask for it alone
+        total = db.session.scalar(count) or 0
+    items = [
+        item.model_validate(dict(zip(fields, row, strict=False))) for row in found[: query.limit]
+    ]
     next_cursor = make_cursor(key, items[-1]) if len(found) > query.limit else None
     return items, total, next_cursor

@@ -45,6 +45,8 @@ TRIGRAM_INDEXES = [
     "ix_organizations_name_trgm",
     "ix_organizations_email_trgm",
     "ix_guest_connections_owner_email_trgm",
+    "ix_guest_connection_search_guest_name_trgm",
+    "ix_guest_connection_search_guest_email_trgm",
 ]
 
 
@@ -63,12 +65,12 @@ def many_guests(app, make_org):
     return host
 
 
-def explained_list(app, host: uuid.UUID, **query) -> list[str]:
-    """Run the list with these parameters and return the plans of its SQL statements."""
+def explained_list(app, host: uuid.UUID, **query) -> str:
+    """Run the list with these parameters and return the plan of its one SQL statement."""
     plans: list[str] = []
 
     def explain(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip().startswith("SELECT"):
+        if statement.lstrip().startswith(("SELECT", "WITH")):
             cursor.execute("EXPLAIN " + statement, parameters)
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
 
@@ -80,19 +82,20 @@ def explained_list(app, host: uuid.UUID, **query) -> list[str]:
         finally:
             event.remove(db.engine, "before_cursor_execute", explain)
             db.session.rollback()
-    return plans
+    (plan,) = plans  # the count rides along with the page
+    return plan
 
 
 @pytest.mark.postgres_only
 def test_substring_search_uses_the_trigram_indexes(app, many_guests):
     """Is the list's search written so that PostgreSQL's trigram indexes serve it?"""
     for field, text_, index in [
-        ("guest_name", "ds 001234", "ix_organizations_name_trgm"),
-        ("guest_email", "finance1234@", "ix_organizations_email_trgm"),
+        ("guest_name", "ds 001234", "ix_guest_connection_search_guest_name_trgm"),
+        ("guest_email", "finance1234@", "ix_guest_connection_search_guest_email_trgm"),
         ("owner_email", "owner7@", "ix_guest_connections_owner_email_trgm"),
     ]:
-        count_plan, _ = explained_list(app, many_guests, search_field=field, search_text=text_)
-        assert f"Bitmap Index Scan on {index}" in count_plan, count_plan
+        plan = explained_list(app, many_guests, search_field=field, search_text=text_)
+        assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
 @pytest.mark.postgres_only
@@ -100,5 +103,5 @@ def test_every_order_is_read_from_an_index_without_sorting(app, many_guests):
     """Does each order, either way, match an index exactly, so that a page needs no sort?"""
     for field in schemas.GuestConnectionOrder:
         for direction in schemas.OrderDirection:
-            _, page_plan = explained_list(app, many_guests, order_by=field, order_dir=direction)
-            assert "Sort" not in page_plan, (field, direction, page_plan)
+            plan = explained_list(app, many_guests, order_by=field, order_dir=direction)
+            assert "Sort" not in plan, (field, direction, plan)

@@ -150,10 +150,9 @@ def _active_client_organization(client_id: str) -> uuid.UUID | None:
     known = remembered.get(client_id)
     if known is not None and now - known[1] < current_app.config["CLIENT_REVOCATION_CACHE_SECONDS"]:
         return known[0]
-    # Run as Core on the session's connection: the ORM's result loading is not needed here.
-    organization_id = db.session.connection().scalar(
-        _ACTIVE_CLIENT_ORGANIZATION, {"client_id": client_id}
-    )
+    # Read as Core, like the read it guards: the ORM's result loading is not needed here.
+    with reading() as connection:
+        organization_id = connection.scalar(_ACTIVE_CLIENT_ORGANIZATION, {"client_id": client_id})
     if organization_id is None:
         remembered.pop(client_id, None)
         return None

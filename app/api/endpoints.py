@@ -280,7 +280,7 @@ def _respond(result: BaseModel | None, status: int) -> Response:
 
 _CONDITIONAL_HEADERS = (
     ("Cache-Control", "private, no-cache"),
-    ("Vary", "Authorization, Requester-Organization-ID, Target-Organization-ID"),
+    ("Vary", ", ".join(("Authorization", *ORGANIZATION_HEADERS))),
 )
 
 

@@ -555,8 +555,13 @@ def wrk(target: Target, port: int, concurrency: int, duration: int) -> dict:
 
 def lopsided(split: str, concurrency: int) -> bool:
     """Tell whether every connection of a point sat on one of several workers."""
-    workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
+    workers = gunicorn_workers()
     return workers > 1 and concurrency >= workers and split.isdigit()
+
+
+def gunicorn_workers() -> int:
+    """Return how many workers app/gunicorn_conf.py starts here."""
+    return int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 
 
 def connections_per_worker(port: int) -> str:
@@ -580,7 +585,7 @@ def connections_per_worker(port: int) -> str:
 
 
 def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str:
-    workers = os.environ.get("WEB_CONCURRENCY") or str(os.cpu_count() or 1)
+    workers = gunicorn_workers()
     threads = os.environ.get("GUNICORN_THREADS") or "4"
     guests = f"{args.guests:,}".replace(",", " ")
     lines = [

@@ -208,7 +208,7 @@ def test_malformed_postgres_settings_stop_the_start(tmp_path, settings):
 
 
 def test_search_migrations_index_the_connections_already_there(tmp_path):
-    """On SQLite, do 0009-0011 index existing connections, and go down and up again?"""
+    """On SQLite, do 0009 and 0010 index existing connections, and go down and up again?"""
     app = create_app(
         {
             "APP_ENV": "testing",

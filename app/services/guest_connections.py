@@ -222,7 +222,7 @@ _EVERY_STATUS = set(ConnectionStatus)
 
 
 # Per guest connection: its host, its guest, and the texts its host's list searches (0010 on
-# PostgreSQL, a table with trigram indexes; on SQLite, 0011, the rows of an FTS5 trigram
+# PostgreSQL, a table with trigram indexes; on SQLite, 0009, the rows of an FTS5 trigram
 # index of the same name that also holds the owner e-mail). Search data only: what a list
 # shows comes by join.
 _SEARCHED = table(

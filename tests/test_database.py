@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import bindparam, event, inspect, text
 
 from app import create_app, schemas
 from app.config import ConfigError
+from app.database import HotSelect
 from app.extensions import db
 from app.models import GuestConnection, Organization, ScoreChange, ScoreSource
 from app.services import guest_connections
@@ -58,8 +59,8 @@ def test_api_reads_run_without_a_transaction(app, api, host_token, pair, path):
     host, guest = pair
     in_transaction = []
 
-    def record(connection, *_arguments) -> None:
-        status = connection.connection.driver_connection.info.transaction_status
+    def record(_connection, cursor, *_arguments) -> None:
+        status = cursor.connection.info.transaction_status
         in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
 
     with app.app_context():
@@ -235,3 +236,62 @@ def test_search_migrations_index_the_connections_already_there(tmp_path):
         assert [item.guest_name for item in found.items] == ["Ünïcödé Maple GmbH"]
         assert found.total_items == 1
         db.engine.dispose()
+
+
+def test_a_hot_select_gives_the_values_sqlalchemy_core_gives(app, pair):
+    """Do UUIDs, aware timestamps, booleans, numbers and nulls come back as Core reads them?"""
+    host, guest = pair
+    statement = db.select(
+        GuestConnection.guest_organization_id,
+        GuestConnection.archived,
+        GuestConnection.created_at,
+        GuestConnection.total_score,
+        GuestConnection.archived_at,
+        GuestConnection.status,
+    ).where(GuestConnection.host_organization_id == bindparam("host_id"))
+    hot = HotSelect(statement)
+    with app.test_request_context():
+        expected = dict(db.session.execute(statement, {"host_id": host}).one()._mapping)
+        db.session.remove()
+
+        row = hot.first(host_id=host)
+        again = hot.first(host_id=host)  # the plan built by the first call
+
+    assert row == again == expected
+    assert row["guest_organization_id"] == guest
+    assert row["created_at"].tzinfo is not None
+    assert row["archived"] is False and row["archived_at"] is None
+    with app.test_request_context():
+        assert hot.first(host_id=uuid.uuid4()) is None
+
+
+def test_a_hot_select_sees_what_the_request_wrote_and_finds_nothing_when_nothing_matches(app, pair):
+    """Inside a request that changed rows, does the read see the change, flushed or not?"""
+    host, guest = pair
+    hot = HotSelect(
+        db.select(GuestConnection.owner_email).where(
+            GuestConnection.host_organization_id == bindparam("host_id"),
+            GuestConnection.guest_organization_id == bindparam("guest_id"),
+        )
+    )
+    with app.test_request_context():
+        connection = db.session.scalar(
+            db.select(GuestConnection).where(GuestConnection.guest_organization_id == guest)
+        )
+        connection.owner_email = "new.owner@northwind.example"  # not flushed yet
+
+        assert hot.scalar(host_id=host, guest_id=guest) == "new.owner@northwind.example"
+        assert hot.first(host_id=guest, guest_id=host) is None
+        db.session.rollback()
+
+
+def test_a_hot_select_is_counted_like_any_statement(app, pair, count_queries):
+    """Do statement counters (the query bounds of the tests, the benchmark) see it?"""
+    host, guest = pair
+    hot = HotSelect(
+        db.select(GuestConnection.id).where(GuestConnection.host_organization_id == bindparam("h"))
+    )
+    with app.test_request_context(), count_queries() as statements:
+        hot.first(h=host)
+
+    assert len(statements) == 1 and statements[0].startswith("SELECT")

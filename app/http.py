@@ -61,8 +61,44 @@ def wants_json() -> bool:
 
 
 def sessions_for_pages_only(app: Flask) -> None:
-    """Give JSON requests no session; call it once the app's session interface is set."""
+    """Give JSON requests no session and none of the pages' request hooks.
+
+    Call it once every extension is set up. The hooks of the session store (its housekeeping,
+    the 503 when it is down), of CSRF and of Flask-Login's remember cookie have nothing to do
+    for a JSON request, which has neither a cookie session nor a form: checking anyway was a
+    twentieth of an API read.
+    """
     app.session_interface = PagesOnlySessions(app.session_interface)
+    before = app.before_request_funcs.setdefault(None, [])
+    after = app.after_request_funcs.setdefault(None, [])
+    page_before = [hook for hook in before if _serves_pages_only(hook)]
+    page_after = [hook for hook in after if _serves_pages_only(hook)]
+
+    def before_page_request() -> Any:
+        if not wants_json():
+            for hook in page_before:
+                answer = hook()
+                if answer is not None:
+                    return answer
+        return None
+
+    def after_page_request(response: Response) -> Response:
+        if not wants_json():
+            for hook in reversed(page_after):  # Flask runs after-request hooks last first
+                response = hook(response)
+        return response
+
+    before[:] = [hook for hook in before if hook not in page_before] + [before_page_request]
+    # Run first among the after-request hooks, as the pages' own hooks did.
+    after[:] = [hook for hook in after if hook not in page_after] + [after_page_request]
+
+
+# Whose request hooks serve the pages only (see sessions_for_pages_only).
+PAGE_HOOK_MODULES = ("flask_session.", "flask_wtf.", "flask_login.", "app.services.sessions")
+
+
+def _serves_pages_only(hook: Any) -> bool:
+    return getattr(hook, "__module__", "").startswith(PAGE_HOOK_MODULES)
 
 
 class PagesOnlySessions(SessionInterface):

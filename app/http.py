@@ -11,6 +11,7 @@ allows, and shows icons as data: images).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,7 +53,8 @@ def init_app(app: Flask) -> None:
     app.json = JsonProvider(app)
     app.before_request(refuse_oversized_body)
     app.before_request(refuse_nul_characters)
-    app.after_request(add_security_headers)
+    # Inside ProxyFix (added later, around it), so a request's scheme is the client's.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.config)  # type: ignore[method-assign]
 
 
 def wants_json() -> bool:
@@ -171,7 +173,6 @@ def refuse_nul_characters() -> None:
 # -- responses -------------------------------------------------------------------------------
 
 
-@functools.cache  # the same few issuers, on every response
 def content_security_policy(issuer: str | None) -> str:
     """Return the policy; forms may lead to the sign-in provider (sign-in and sign-out redirect)."""
     form_action = "form-action 'self'"
@@ -181,20 +182,40 @@ def content_security_policy(issuer: str | None) -> str:
     return "; ".join([*POLICY, form_action])
 
 
-def add_security_headers(response: Response) -> Response:
-    """Set the security headers, keeping any a view chose for itself."""
-    # One pass over the response's headers (setdefault would scan them once per header).
-    present = {name.lower() for name in response.headers.keys()}
-    wanted = {
-        "Content-Security-Policy": content_security_policy(current_app.config.get("OIDC_ISSUER")),
-        **HEADERS,
-    }
-    if request.is_secure:
-        wanted["Strict-Transport-Security"] = "max-age=31536000"
-    for name, value in wanted.items():
-        if name.lower() not in present:
-            response.headers.add(name, value)
-    return response
+class SecurityHeaders:
+    """WSGI middleware: add the security headers to every response that lacks them.
+
+    At the WSGI level, as plain (name, value) pairs, after Flask built the response: adding
+    them to each response's header object was a twentieth of an API read. A header a view
+    chose for itself (Swagger UI's policy, say) is kept.
+    """
+
+    def __init__(self, wsgi_app: Callable, config: Mapping[str, Any]) -> None:
+        self.wsgi_app = wsgi_app
+        self.config = config
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start_with_headers(status: str, headers: list, exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _value in headers}
+            headers.extend(
+                (name, value)
+                for name, value in security_headers(self.config.get("OIDC_ISSUER"), secure)
+                if name.lower() not in present
+            )
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start_with_headers)
+
+
+@functools.cache  # the same few issuers, on every response
+def security_headers(issuer: str | None, secure: bool) -> tuple[tuple[str, str], ...]:
+    """Return the headers every response gets; HSTS only over HTTPS, where it means something."""
+    headers = {"Content-Security-Policy": content_security_policy(issuer), **HEADERS}
+    if secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return tuple(headers.items())
 
 
 # -- absolute URLs ---------------------------------------------------------------------------

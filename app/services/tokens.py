@@ -36,7 +36,8 @@ CURVE = "P-256"
 # A key id we do not know sends us to the database at most this often per process.
 UNKNOWN_KID_RELOAD_SECONDS = 1.0
 # Tokens whose signature this process has checked, remembered so that a client's next calls
-# skip the signature check (a fifth of an API call's time); their claims are checked each time.
+# skip the signature check (a fifth of an API call's time) and the checks of claims that cannot
+# change (issuer, audience, types); whether now is within the token's lifetime is checked each time.
 VERIFIED_TOKENS_KEPT = 10_000
 
 
@@ -46,8 +47,8 @@ class _KeyCache:
     verifying: dict[str, ECKey] = field(default_factory=dict)
     loaded_at: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # token text -> (kid, claims): tokens whose signature verified.
-    verified: dict[str, tuple[str, dict]] = field(default_factory=dict)
+    # token text -> (kid, claims, whether its claims held): tokens whose signature verified.
+    verified: dict[str, tuple[str, dict, bool]] = field(default_factory=dict)
     claims_registry: JWTClaimsRegistry | None = None
 
 
@@ -183,20 +184,32 @@ def verify_access_token(token: str) -> dict:
     cache = _cache()
     known = cache.verified.get(token)
     if known is not None and _verifying_key(known[0]) is not None:
-        # Same text, same key: the signature verified before. Time and audience may not hold.
-        claims = known[1]
+        # Same text, same key: the signature verified before.
+        kid, claims, claims_held = known
     else:
-        kid, claims = _verified_signature(token)
-        if len(cache.verified) >= VERIFIED_TOKENS_KEPT:
-            cache.verified.clear()  # bounded memory; clients simply get checked again
-        cache.verified[token] = (kid, claims)
+        (kid, claims), claims_held = _verified_signature(token), False
+    if claims_held:
+        # Issuer, audience and the claims' types held when it was first checked; time moves.
+        if not _within_lifetime(claims):
+            raise InvalidToken()
+        return claims
+    if len(cache.verified) >= VERIFIED_TOKENS_KEPT:
+        cache.verified.clear()  # bounded memory; clients simply get checked again
+    cache.verified[token] = (kid, claims, False)
     try:
         _claims_registry().validate(claims)
     except (JoseError, ValueError, TypeError):
         raise InvalidToken() from None
     if not isinstance(claims.get("sub"), str):
         raise InvalidToken()
+    cache.verified[token] = (kid, claims, True)
     return claims
+
+
+def _within_lifetime(claims: dict) -> bool:
+    """Tell whether now is within the token's lifetime, as the claims registry checks it."""
+    now = int(time.time())
+    return claims["nbf"] <= now < claims["exp"] and claims.get("iat", now) <= now
 
 
 def _verified_signature(token: str) -> tuple[str, dict]:

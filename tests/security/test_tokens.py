@@ -150,3 +150,24 @@ def test_a_revoked_clients_unexpired_token_stops_working(api, setup, runner):
     response = call(api, setup, setup["good"])
     assert response.status_code == 401
     assert response.json["detail"][0]["code"] == "invalid_token"
+
+
+def test_a_token_that_worked_is_refused_once_it_expires(api, setup, monkeypatch):
+    """Does this process, having verified a token before, still refuse it after its exp?"""
+    good = setup["good"]
+    assert call(api, setup, good).status_code == 200
+    expires = claims_of(good)["exp"]
+
+    monkeypatch.setattr(time, "time", lambda: expires + 1)
+    response = call(api, setup, good)
+
+    assert response.status_code == 401
+    assert response.json["detail"][0]["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize("attack", ["wrong issuer", "wrong audience", "not yet valid"])
+def test_a_refused_token_stays_refused(api, attack_setup, attack):
+    """Is a well-signed token with a bad claim refused on every call, not only the first?"""
+    token = forged_tokens(attack_setup)[attack]
+    statuses = [call(api, attack_setup, token).status_code for _ in range(3)]
+    assert statuses == [401, 401, 401]

@@ -117,13 +117,14 @@ class HotSelect:
 
     def first(self, **parameters: Any) -> dict[str, Any] | None:
         """Return the first row as {column label: value}, or None when there is none."""
-        dialect = db.engine.dialect
+        engine = db.engine  # a lookup of Flask-SQLAlchemy's each time: read once
+        dialect = engine.dialect
         plan = self._plans.get(type(dialect))
         if plan is None:
             plan = self._plans[type(dialect)] = _Plan.of(self, dialect)
         arguments = plan.arguments(parameters)
-        events = db.engine.dispatch
-        with _driver_cursor(plan.sql, arguments) as cursor:
+        events = engine.dispatch
+        with _driver_cursor(engine, plan.sql, arguments) as cursor:
             for listener in events.before_cursor_execute:
                 listener(None, cursor, plan.sql, arguments, None, False)
             cursor.execute(plan.sql, arguments)
@@ -132,9 +133,7 @@ class HotSelect:
             row = cursor.fetchone()
             if row is None:
                 return None
-            return dict(
-                zip(plan.labels, plan.values(row, cursor.description, dialect), strict=True)
-            )
+            return dict(zip(plan.labels, plan.values(row, cursor, dialect), strict=True))
 
     def scalar(self, **parameters: Any) -> Any:
         """Return the first column of the first row, or None when there is none."""
@@ -184,12 +183,15 @@ class _Plan:
         }
         return tuple(values.values()) if self.positional else values
 
-    def values(self, row: tuple, description: Any, dialect: Dialect) -> list[Any]:
+    def values(self, row: tuple, cursor: Any, dialect: Dialect) -> list[Any]:
         if self.result_processors is None:
             # Built from the first result: some types convert by what the driver reports.
+            # (Only then: psycopg builds a cursor's description anew each time it is read.)
             self.result_processors = tuple(
                 column_type.dialect_impl(dialect).result_processor(dialect, described[1])
-                for column_type, described in zip(self.column_types, description, strict=True)
+                for column_type, described in zip(
+                    self.column_types, cursor.description, strict=True
+                )
             )
         return [
             processor(value) if processor is not None else value
@@ -198,18 +200,18 @@ class _Plan:
 
 
 @contextmanager
-def _driver_cursor(statement: str, arguments: Any) -> Iterator[Any]:
+def _driver_cursor(engine: Engine, statement: str, arguments: Any) -> Iterator[Any]:
     """Yield a driver cursor on the request's session connection, or on a pooled one alone.
 
     Driver errors leave as SQLAlchemy's DBAPIError; a connection they show lost is discarded.
     """
-    dialect = db.engine.dialect
+    dialect = engine.dialect
     owned = not db.session.registry.has()
     autocommit = owned and g.get(READS_ONLY_KEY)
     pooled = cursor = None
     try:
         if owned:
-            pooled = db.engine.raw_connection()
+            pooled = engine.raw_connection()
             if autocommit:
                 dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
         else:

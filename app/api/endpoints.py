@@ -229,13 +229,22 @@ def _unknown_query_parameters(model: type[BaseModel] | None) -> list[dict[str, A
 
     Ignoring one would let a client believe it filtered (e.g. a misspelt updated_since).
     """
-    known = {info.alias or name for name, info in (model.model_fields if model else {}).items()}
+    if not request.args:
+        return []
+    known = _query_parameter_names(model)
     takes = f"this endpoint takes {', '.join(sorted(known))}" if known else "it takes none"
     return [
         ValidationFailed.problem(["query", name], f"Unknown query parameter {name!r}: {takes}.")
         for name in request.args
         if name not in known
     ]
+
+
+@functools.cache
+def _query_parameter_names(model: type[BaseModel] | None) -> frozenset[str]:
+    return frozenset(
+        info.alias or name for name, info in (model.model_fields if model else {}).items()
+    )
 
 
 def _query_input(model: type[BaseModel]) -> dict[str, Any]:

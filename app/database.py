@@ -207,7 +207,11 @@ def _driver_cursor(engine: Engine, statement: str, arguments: Any) -> Iterator[A
     """
     dialect = engine.dialect
     owned = not db.session.registry.has()
-    autocommit = owned and g.get(READS_ONLY_KEY)
+    # One statement on a connection of its own sees what it would see in a transaction of its
+    # own, without BEGIN and ROLLBACK: two round trips on PostgreSQL, in any request (the token
+    # endpoint's, say, which may write later in its own transaction). SQLite's driver begins
+    # no transaction for a SELECT.
+    autocommit = owned and dialect.name != "sqlite"
     pooled = cursor = None
     try:
         if owned:

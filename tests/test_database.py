@@ -53,6 +53,31 @@ def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(app, api,
 
 
 @pytest.mark.postgres_only  # SQLite has no round trips to save
+def test_the_token_endpoint_reads_the_credentials_without_a_transaction(
+    app, client, host, make_client
+):
+    """Does POST /oauth2/token read the client outside a transaction (its rare write has one)?"""
+    credentials = make_client(host).__dict__
+    selects_in_transaction = []
+
+    def record(_connection, cursor, statement, *_arguments) -> None:
+        if statement.lstrip().startswith("SELECT") and "FROM api_clients" in statement:
+            status = cursor.connection.info.transaction_status
+            selects_in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        responses = [client.post("/oauth2/token", json=credentials) for _ in range(2)]
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert selects_in_transaction and not any(selects_in_transaction)
+
+
+@pytest.mark.postgres_only  # SQLite has no round trips to save
 @pytest.mark.parametrize("path", ["/v1/guest-connections/{guest}", "/v1/guest-connections"])
 def test_api_reads_run_without_a_transaction(app, api, host_token, pair, path):
     """Does every statement of a JSON read run outside a transaction (no BEGIN, no ROLLBACK)?"""

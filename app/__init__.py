@@ -15,7 +15,7 @@ from app.api import health, oauth
 from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
-from app.extensions import csrf, db, limit_in_decorated_views_only, limiter, migrate
+from app.extensions import csrf, db, migrate, rate_limits
 from app.services import sessions
 
 
@@ -37,8 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     sessions.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
-    limit_in_decorated_views_only(app)
+    rate_limits.init_app(app)
     if proxies := app.config["TRUSTED_PROXIES"]:
         # Behind proxies, the client's IP (rate limits) and scheme (HTTPS: secure cookies,
         # HSTS, external URLs) come from the X-Forwarded-For and -Proto headers they set.

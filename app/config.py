@@ -73,8 +73,9 @@ DEFAULTS: dict[str, Any] = {
     # How long a process trusts that an API client it saw active still is: a revocation
     # stops the client's tokens at once on the server that made it, on every other within this.
     "CLIENT_REVOCATION_CACHE_SECONDS": 5,
-    # Rate limits per client IP, in Flask-Limiter's notation; counted in RATELIMIT_STORAGE_URI
-    # (memory:// counts per process; redis://host:6379/0 shares the counts between servers).
+    # Rate limits per client IP, in the `limits` library's notation (app/rate_limits.py); counted
+    # in RATELIMIT_STORAGE_URI (memory:// counts per process; redis://host:6379/0 shares the
+    # counts between servers).
     "TOKEN_RATE_LIMIT": "30 per minute",
     "SIGNIN_RATE_LIMIT": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -29,7 +29,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.extensions import db, limiter
+from app.extensions import db, rate_limits
 from app.models import ConnectionStatus, Role
 from app.services import api_clients, guest_connections, members, organizations
 from app.services.audit import Actor
@@ -101,7 +101,7 @@ def _empty_database(request) -> Iterator[None]:
                 connection.execute(table.delete())
     app.extensions.pop("signing_key_cache", None)
     app.extensions.pop("active_api_clients", None)
-    limiter.reset()
+    rate_limits.reset(app)
 
 
 @pytest.fixture

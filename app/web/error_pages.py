@@ -12,7 +12,6 @@ import re
 import uuid
 
 from flask import Flask, Response, g, render_template, request
-from flask_limiter.errors import RateLimitExceeded
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -20,8 +19,9 @@ from werkzeug.exceptions import HTTPException
 
 from app.database import rollback_quietly
 from app.errors import AppError, ServiceUnavailable
-from app.extensions import login_manager, retry_after_seconds
+from app.extensions import login_manager
 from app.http import wants_json
+from app.rate_limits import RateLimited
 from app.schemas import ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ HTTP_CODES = {
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
-    app.register_error_handler(RateLimitExceeded, handle_rate_limited)
+    app.register_error_handler(RateLimited, handle_rate_limited)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
@@ -60,10 +60,10 @@ def handle_http_exception(error: HTTPException) -> Response:
     return _render(status, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
 
 
-def handle_rate_limited(error: RateLimitExceeded) -> Response:
-    log.warning("rate limit %s exceeded [request %s]", error.limit.limit, _request_id())
+def handle_rate_limited(error: RateLimited) -> Response:
+    log.warning("rate limit %s exceeded [request %s]", error.limit, _request_id())
     code, kind, message = HTTP_CODES[429]
-    headers = {"Retry-After": str(retry_after_seconds())}
+    headers = {"Retry-After": str(error.retry_after)}
     return _render(429, [{"loc": [], "msg": message, "type": kind, "code": code}], headers)
 
 

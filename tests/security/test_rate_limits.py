@@ -7,6 +7,8 @@ from app.extensions import db
 from tests import conftest
 from tests.conftest import error_codes
 
+NOTHING_LISTENS = 5599  # a port of ours where no server runs (as in test_database_faults)
+
 
 @pytest.fixture
 def low_token_limit(app, monkeypatch):
@@ -105,3 +107,23 @@ def test_behind_a_trusted_proxy_clients_are_counted_apart(app, tmp_path, make_or
             db.engine.dispose()
     assert first == [200, 200, 429]
     assert second == 200
+
+
+def test_without_its_redis_the_limit_still_holds_in_memory(app, tmp_path, make_org, make_client):
+    """With the shared storage unreachable, are requests served and still counted (no 500)?"""
+    cut_off = create_app(
+        conftest.test_config(
+            tmp_path,
+            DATABASE_URL=app.config["DATABASE_URL"],
+            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{NOTHING_LISTENS}/0",
+            TOKEN_RATE_LIMIT="2 per minute",
+        )
+    )
+    good = make_client(make_org()).__dict__
+    client = cut_off.test_client()
+    try:
+        statuses = [client.post("/oauth2/token", json=good).status_code for _ in range(3)]
+    finally:
+        with cut_off.app_context():
+            db.engine.dispose()
+    assert statuses == [200, 200, 429]

@@ -53,7 +53,10 @@ class _KeyCache:
 
 
 def _cache() -> _KeyCache:
-    return current_app.extensions.setdefault("signing_key_cache", _KeyCache())
+    cache = current_app.extensions.get("signing_key_cache")
+    if cache is None:  # not setdefault(): that would build a cache (and its lock) every call
+        cache = current_app.extensions.setdefault("signing_key_cache", _KeyCache())
+    return cache
 
 
 def _fernet() -> Fernet:

@@ -1,6 +1,8 @@
 """The database: pooled connections after a server restart, transactions, and the migrations."""
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import flask_migrate
@@ -52,29 +54,36 @@ def test_a_write_after_a_read_only_request_runs_in_a_transaction_again(app, api,
     assert autocommit and not any(autocommit)
 
 
+@contextmanager
+def transaction_states(app, statements_like: str = "") -> Iterator[list[bool]]:
+    """Collect, for each statement run inside (containing statements_like), if in a transaction."""
+    in_transaction: list[bool] = []
+
+    def record(_connection, cursor, statement, *_arguments) -> None:
+        if statements_like in statement:
+            status = cursor.connection.info.transaction_status
+            in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", record)
+    try:
+        yield in_transaction
+    finally:
+        event.remove(engine, "after_cursor_execute", record)
+
+
 @pytest.mark.postgres_only  # SQLite has no round trips to save
 def test_the_token_endpoint_reads_the_credentials_without_a_transaction(
     app, client, host, make_client
 ):
     """Does POST /oauth2/token read the client outside a transaction (its rare write has one)?"""
     credentials = make_client(host).__dict__
-    selects_in_transaction = []
-
-    def record(_connection, cursor, statement, *_arguments) -> None:
-        if statement.lstrip().startswith("SELECT") and "FROM api_clients" in statement:
-            status = cursor.connection.info.transaction_status
-            selects_in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "after_cursor_execute", record)
-    try:
+    with transaction_states(app, "SELECT api_clients.") as in_transaction:
         responses = [client.post("/oauth2/token", json=credentials) for _ in range(2)]
-    finally:
-        event.remove(engine, "after_cursor_execute", record)
 
     assert [response.status_code for response in responses] == [200, 200]
-    assert selects_in_transaction and not any(selects_in_transaction)
+    assert in_transaction and not any(in_transaction)
 
 
 @pytest.mark.postgres_only  # SQLite has no round trips to save
@@ -82,19 +91,8 @@ def test_the_token_endpoint_reads_the_credentials_without_a_transaction(
 def test_api_reads_run_without_a_transaction(app, api, host_token, pair, path):
     """Does every statement of a JSON read run outside a transaction (no BEGIN, no ROLLBACK)?"""
     host, guest = pair
-    in_transaction = []
-
-    def record(_connection, cursor, *_arguments) -> None:
-        status = cursor.connection.info.transaction_status
-        in_transaction.append(status != psycopg.pq.TransactionStatus.IDLE)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "after_cursor_execute", record)
-    try:
+    with transaction_states(app) as in_transaction:
         response = api.get(path.format(guest=guest), token=host_token, requester=host)
-    finally:
-        event.remove(engine, "after_cursor_execute", record)
 
     assert response.status_code == 200
     assert in_transaction and not any(in_transaction)

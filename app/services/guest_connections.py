@@ -51,14 +51,14 @@ from app.models import (
     utcnow,
 )
 from app.schemas import WebhookEventType
-from app.services import audit, webhooks
+from app.services import audit, rendering, webhooks
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import (
     TRIGRAM,
     SortKey,
     changed_since,
     contains_text,
-    one_page,
+    page_rows,
     sqlite_trigram_match,
     substring_like,
 )
@@ -146,6 +146,28 @@ def list_guest_connections(
     host_id: uuid.UUID, query: schemas.GuestConnectionQuery
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
+    fields, rows, total, next_cursor = _list_page(host_id, query)
+    items = [
+        schemas.GuestConnection.model_validate(dict(zip(fields, row, strict=False))) for row in rows
+    ]
+    return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
+
+
+def list_guest_connections_json(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> bytes:
+    """Return list_guest_connections' page as the JSON of GuestConnectionList, byte for byte.
+
+    For the API: the rows go straight into the JSON, without building and validating a model
+    per item (what the database holds was validated when written), which was two thirds of
+    the list's Python time.
+    """
+    fields, rows, total, next_cursor = _list_page(host_id, query)
+    return rendering.guest_connection_list_json(fields, rows, total, next_cursor)
+
+
+def _list_page(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery
+) -> tuple[list[str], list, int, str | None]:
+    """Return one page of the host's guest connections as read (see lists.page_rows)."""
     matches = _host_matches(host_id, query)
     conditions = _list_conditions(host_id, query, matches)
     if matches is not None:
@@ -171,14 +193,9 @@ def list_guest_connections(
             counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
         # Without the join, PostgreSQL counts from a host index alone.
         counted = counted.where(*conditions)
-    items, total, next_cursor = one_page(
-        _guest_connection_select().where(*conditions),
-        counted,
-        _list_order(query),
-        query,
-        schemas.GuestConnection,
+    return page_rows(
+        _guest_connection_select().where(*conditions), counted, _list_order(query), query
     )
-    return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
 
 
 def iter_guest_connections(

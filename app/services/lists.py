@@ -18,6 +18,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
+    Row,
     Select,
     and_,
     func,
@@ -173,8 +174,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def make_cursor(key: SortKey, item: BaseModel) -> str:
-    """Return the signed cursor naming the item's position in the key's order."""
+def make_cursor(key: SortKey, item: Any) -> str:
+    """Return the signed cursor naming the item's position in the key's order.
+
+    item: a model or a row, whose attributes are the item's fields.
+    """
     position = {
         "o": key.name(),
         "v": _encode(getattr(item, key.field)),
@@ -199,14 +203,15 @@ def read_cursor(key: SortKey, cursor: str) -> ColumnElement[bool]:
         ) from None
 
 
-def one_page(
-    rows: Select, count: Select, key: SortKey, query: BaseModel, item: type[ItemT]
-) -> tuple[list[ItemT], int, str | None]:
-    """Return one page of rows (as item models), how many match in all, and the next cursor.
+def page_rows(
+    rows: Select, count: Select, key: SortKey, query: BaseModel
+) -> tuple[list[str], list[Row], int, str | None]:
+    """Return one page as read: the item fields, their rows, how many match in all, the cursor.
 
     rows selects the item's fields and count the number of matches, both already filtered;
     both run as one statement. The next cursor is None on the last page. A query with a
-    cursor starts after it (keyset paging); the total still counts every match.
+    cursor starts after it (keyset paging); the total still counts every match. Each row
+    holds the fields in order, then the count.
     """
     cursor = getattr(query, "cursor", None)
     if cursor is not None and query.offset:
@@ -227,8 +232,18 @@ def one_page(
         total = 0  # the first page is empty: nothing matches
     else:  # a page past the last match has no row to carry the count: ask for it alone
         total = db.session.scalar(count) or 0
-    items = [
-        item.model_validate(dict(zip(fields, row, strict=False))) for row in found[: query.limit]
-    ]
-    next_cursor = make_cursor(key, items[-1]) if len(found) > query.limit else None
+    # A row names its fields like the item does, so the cursor reads the last one directly.
+    next_cursor = make_cursor(key, found[query.limit - 1]) if len(found) > query.limit else None
+    return fields, found[: query.limit], total, next_cursor
+
+
+def one_page(
+    rows: Select, count: Select, key: SortKey, query: BaseModel, item: type[ItemT]
+) -> tuple[list[ItemT], int, str | None]:
+    """Return one page of rows (as item models), how many match in all, and the next cursor.
+
+    See page_rows: the same page, each row validated as an item.
+    """
+    fields, found, total, next_cursor = page_rows(rows, count, key, query)
+    items = [item.model_validate(dict(zip(fields, row, strict=False))) for row in found]
     return items, total, next_cursor

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     Uuid,
+    and_,
     bindparam,
     case,
     column,
@@ -245,9 +246,58 @@ def _build_frequent(shape: tuple) -> tuple[Select, Select, Select]:
         matches = _matches_of(host, field, bindparam("search", type_=String))
         query = query.model_copy(update={"search_field": field, "search_text": "bound"})
     rows, counted = _list_statements(host, query, matches)
-    statement = page_statement(rows, counted, _list_order(query), PAGE_LIMIT, PAGE_OFFSET)
+    order = _list_order(query)
+    if shape[0] == "postgresql" and order_by not in _GUEST_ORDERS:
+        statement = _page_by_keys(host, query, matches, counted)
+    else:
+        statement = page_statement(rows, counted, order, PAGE_LIMIT, PAGE_OFFSET)
     _FREQUENT[shape] = rows, counted, statement
     return rows, counted, statement
+
+
+# Orders by a column of the guest organization, not of the connection.
+_GUEST_ORDERS = {schemas.GuestConnectionOrder.GUEST_NAME, schemas.GuestConnectionOrder.GUEST_EMAIL}
+
+
+def _page_by_keys(
+    host: BindParameter, query: schemas.GuestConnectionQuery, matches: CTE | None, counted: Select
+) -> Select:
+    """Return page_statement's page, found by the order's index alone, then read by key.
+
+    PostgreSQL: the page's keys come from an index-only walk of the order's index (host,
+    column, guest), which holds all a walk tests (the matches test the guest id), instead of
+    reading each walked connection's row (~1 400 for 51 matches); only the page's rows are then
+    read. The same rows in the same order: the same conditions, order, limit and offset.
+    """
+    order = _list_order(query)
+    keys = (
+        select(GuestConnection.guest_organization_id, order.column.label("sort_value"))
+        .where(*_list_conditions(host, query, matches))
+        .order_by(*order.order_by())
+        .limit(PAGE_LIMIT)
+        .offset(PAGE_OFFSET)
+        .subquery("page_keys")
+    )
+    keyed = SortKey(
+        order.field,
+        keys.c.sort_value,
+        order.direction,
+        order.tie_field,
+        keys.c.guest_organization_id,
+        never_empty=order.never_empty,
+    )
+    return (
+        _guest_connection_select()
+        .join(
+            keys,
+            and_(
+                GuestConnection.host_organization_id == host,
+                GuestConnection.guest_organization_id == keys.c.guest_organization_id,
+            ),
+        )
+        .order_by(*keyed.order_by())
+        .add_columns(counted.correlate(None).scalar_subquery().label("total_items"))
+    )
 
 
 def iter_guest_connections(

@@ -239,8 +239,11 @@ def page_statement(
 
 
 # The names of the page's limit and offset in a statement built beforehand (page_rows).
-PAGE_LIMIT = bindparam("page_limit", type_=Integer)
-PAGE_OFFSET = bindparam("page_offset", type_=Integer)
+# Written into the SQL (literal_execute), the way PostgreSQL then plans the prepared statement
+# once (a generic plan): with LIMIT a parameter, it estimated a generic plan costlier and
+# planned each call anew, a fifth of the statement's time.
+PAGE_LIMIT = bindparam("page_limit", type_=Integer, literal_execute=True)
+PAGE_OFFSET = bindparam("page_offset", type_=Integer, literal_execute=True)
 
 
 def page_rows(

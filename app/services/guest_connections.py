@@ -340,16 +340,16 @@ _ORDER_COLUMNS = {
 _EVERY_STATUS = set(ConnectionStatus)
 
 
-# Per guest connection: its host, its guest, and the texts its host's list searches (0010 on
-# PostgreSQL, a table with trigram indexes; on SQLite, 0009, the rows of an FTS5 trigram
-# index of the same name that also holds the owner e-mail). Search data only: what a list
-# shows comes by join.
+# Per guest connection: its host, its guest, and the texts its host's list searches (on
+# PostgreSQL, 0010 and 0011, a table of the lower-cased texts with trigram indexes; on SQLite,
+# 0009, the rows of an FTS5 trigram index of the same name that also holds the owner e-mail).
+# Search data only: what a list shows comes by join.
 _SEARCHED = table(
     "guest_connection_search",
     column("host_organization_id", Uuid),
     column("guest_organization_id", Uuid),
-    column("guest_name"),
-    column("guest_email"),
+    column("guest_name_lower"),  # PostgreSQL: lower(the guest's name)
+    column("guest_email_lower"),  # PostgreSQL: lower(the guest's e-mail)
 )
 _SEARCHED_ROWS = table(  # SQLite: the FTS5 table's content, by its rowid (search_id)
     "guest_connection_search_rows",
@@ -406,10 +406,10 @@ def _matches_of(
             GuestConnection.host_organization_id == host_id,
             func.lower(GuestConnection.owner_email).like(search, escape="\\"),
         )
-    else:
+    else:  # the texts are stored lower-cased (0011): no lower() to compute on each match
         matches = select(_SEARCHED.c.guest_organization_id).where(
             _SEARCHED.c.host_organization_id == host_id,
-            func.lower(_SEARCHED.c[column]).like(search, escape="\\"),
+            _SEARCHED.c[f"{column}_lower"].like(search, escape="\\"),
         )
     return matches.cte("host_matches").prefix_with("MATERIALIZED")
 

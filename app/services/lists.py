@@ -94,13 +94,9 @@ def sqlite_trigram_query(column: str, text: str) -> str:
     return f"{column} : {phrase}"
 
 
-def substring_like(column: ColumnElement[str], text: str | BindParameter) -> ColumnElement[bool]:
-    """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL).
-
-    text may also be a bound parameter, whose value is then substring_pattern(the text).
-    """
-    pattern = text if isinstance(text, BindParameter) else substring_pattern(text)
-    return func.lower(column).like(pattern, escape="\\")
+def substring_like(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL)."""
+    return func.lower(column).like(substring_pattern(text), escape="\\")
 
 
 def substring_pattern(text: str) -> str:

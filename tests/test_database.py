@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import bindparam, event, inspect, text
+from sqlalchemy import bindparam, event, inspect, text, update
 
 from app import create_app, schemas
 from app.config import ConfigError
@@ -318,3 +318,39 @@ def test_a_hot_select_is_counted_like_any_statement(app, pair, count_queries):
         hot.first(h=host)
 
     assert len(statements) == 1 and statements[0].startswith("SELECT")
+
+
+@pytest.mark.postgres_only
+def test_postgres_search_rows_go_down_to_0010_and_up_again(app, make_org, make_connection):
+    """Does 0011 lower-case the rows already there, go down to 0010's texts and up again, and
+    do its triggers write lower-cased texts?"""
+    host = make_org("Host")
+    guest = make_org("Ünïcödé MAPLE GmbH", "Finance@Maple.example")
+    make_connection(host, guest)
+    searched = text("SELECT guest_name_lower, guest_email_lower FROM guest_connection_search")
+    with app.app_context():
+        db.session.remove()  # nothing may hold the table while the migrations rebuild it
+        flask_migrate.downgrade(revision="0010")
+        try:
+            shown = text("SELECT guest_name, guest_email FROM guest_connection_search")
+            assert tuple(db.session.execute(shown).one()) == (
+                "Ünïcödé MAPLE GmbH",
+                "finance@maple.example",  # e-mails are kept lower-cased anyway
+            )
+        finally:
+            db.session.remove()
+            flask_migrate.upgrade()
+        assert tuple(db.session.execute(searched).one()) == (
+            "ünïcödé maple gmbh",
+            "finance@maple.example",
+        )
+        db.session.execute(
+            update(Organization).where(Organization.id == guest).values(name="Birch ÅB")
+        )
+        db.session.commit()
+        assert db.session.execute(searched).one()[0] == "birch åb"
+        found = guest_connections.list_guest_connections(
+            host, schemas.GuestConnectionQuery(search_text="BIRCH å")
+        )
+        assert [item.guest_name for item in found.items] == ["Birch ÅB"]
+        db.session.remove()

@@ -31,9 +31,7 @@ class GuestConnectionPath(Schema):
     query=schemas.GuestConnectionQuery,
     response=schemas.GuestConnectionList,
 )
-def list_guest_connections(
-    access: AccessContext, query: schemas.GuestConnectionQuery
-) -> schemas.GuestConnectionList:
+def list_guest_connections(access: AccessContext, query: schemas.GuestConnectionQuery) -> bytes:
     """Return one page of the target (host) organization's guest connections, and the total.
 
     Self only. Filter by status (repeat `statuses`), archived, a case-insensitive substring of
@@ -41,7 +39,8 @@ def list_guest_connections(
     either direction, with empty values last and ties broken by the guest's id, so pages neither
     overlap nor skip.
     """
-    return guest_connections.list_guest_connections(access.target_id, query)
+    # schemas.GuestConnectionList's JSON, rendered straight from the rows.
+    return guest_connections.list_guest_connections_json(access.target_id, query)
 
 
 @api_endpoint(

@@ -14,9 +14,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CTE,
+    BindParameter,
     ColumnElement,
     Select,
+    String,
     Uuid,
+    and_,
     bindparam,
     case,
     column,
@@ -51,16 +54,19 @@ from app.models import (
     utcnow,
 )
 from app.schemas import WebhookEventType
-from app.services import audit, webhooks
+from app.services import audit, rendering, webhooks
 from app.services.audit import Actor, AuditAction, Subject
 from app.services.lists import (
+    PAGE_LIMIT,
+    PAGE_OFFSET,
     TRIGRAM,
     SortKey,
     changed_since,
     contains_text,
-    one_page,
-    sqlite_trigram_match,
-    substring_like,
+    page_rows,
+    page_statement,
+    sqlite_trigram_query,
+    substring_pattern,
 )
 from app.services.organizations import checked_email, get_organization, proven_emails_of
 
@@ -144,7 +150,46 @@ def list_guest_connections(
     host_id: uuid.UUID, query: schemas.GuestConnectionQuery
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
+    fields, rows, total, next_cursor = _list_page(host_id, query)
+    items = [
+        schemas.GuestConnection.model_validate(dict(zip(fields, row, strict=False))) for row in rows
+    ]
+    return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
+
+
+def list_guest_connections_json(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> bytes:
+    """Return list_guest_connections' page as the JSON of GuestConnectionList, byte for byte.
+
+    For the API: the rows go straight into the JSON, without building and validating a model
+    per item (what the database holds was validated when written), which was two thirds of
+    the list's Python time.
+    """
+    fields, rows, total, next_cursor = _list_page(host_id, query)
+    return rendering.guest_connection_list_json(fields, rows, total, next_cursor)
+
+
+def _list_page(
+    host_id: uuid.UUID, query: schemas.GuestConnectionQuery
+) -> tuple[list[str], list, int, str | None]:
+    """Return one page of the host's guest connections as read (see lists.page_rows)."""
+    shape = _frequent_shape(query)
+    if shape is not None:
+        rows, counted, statement = _FREQUENT.get(shape) or _build_frequent(shape)
+        params = {"host_id": host_id}
+        if shape[1] is not None:
+            params["search"] = _search_value(query.search_field, query.search_text)
+        return page_rows(
+            rows, counted, _list_order(query), query, statement=statement, params=params
+        )
     matches = _host_matches(host_id, query)
+    rows, counted = _list_statements(host_id, query, matches)
+    return page_rows(rows, counted, _list_order(query), query)
+
+
+def _list_statements(
+    host_id: uuid.UUID | BindParameter, query: schemas.GuestConnectionQuery, matches: CTE | None
+) -> tuple[Select, Select]:
+    """Return the statements of the list's rows (unsorted, whole) and of their count."""
     conditions = _list_conditions(host_id, query, matches)
     if matches is not None:
         # Counted from the host's matches; other filters read each match's own connection.
@@ -169,14 +214,88 @@ def list_guest_connections(
             counted = counted.join(Guest, Guest.id == GuestConnection.guest_organization_id)
         # Without the join, PostgreSQL counts from a host index alone.
         counted = counted.where(*conditions)
-    items, total, next_cursor = one_page(
-        _guest_connection_select().where(*conditions),
-        counted,
-        _list_order(query),
-        query,
-        schemas.GuestConnection,
+    return _guest_connection_select().where(*conditions), counted
+
+
+# The statements of the frequent lists (no filter but an indexed search, no cursor), built
+# once per shape with the host, the search and the page as bound parameters: building one
+# (and its cache key) on each call cost about 1 ms, as much as reading and rendering its rows.
+# At most 2 databases x 4 searches x 9 orders x 2 directions.
+_FREQUENT: dict[tuple, tuple[Select, Select, Select]] = {}
+
+
+def _frequent_shape(query: schemas.GuestConnectionQuery) -> tuple | None:
+    """Return the key of the query's statement in _FREQUENT, or None if it is not one of them."""
+    if query.cursor is not None or _filters(query):
+        return None
+    text = query.search_text
+    if text and len(text) < TRIGRAM:
+        return None
+    field = query.search_field if text else None
+    return (db.engine.dialect.name, field, query.order_by, query.order_dir)
+
+
+def _build_frequent(shape: tuple) -> tuple[Select, Select, Select]:
+    _, field, order_by, order_dir = shape
+    query = schemas.GuestConnectionQuery(order_by=order_by, order_dir=order_dir)
+    host = bindparam("host_id", type_=Uuid)
+    matches = None
+    if field is not None:
+        matches = _matches_of(host, field, bindparam("search", type_=String))
+        query = query.model_copy(update={"search_field": field, "search_text": "bound"})
+    rows, counted = _list_statements(host, query, matches)
+    order = _list_order(query)
+    if shape[0] == "postgresql" and order_by not in _GUEST_ORDERS:
+        statement = _page_by_keys(host, query, matches, counted)
+    else:
+        statement = page_statement(rows, counted, order, PAGE_LIMIT, PAGE_OFFSET)
+    _FREQUENT[shape] = rows, counted, statement
+    return rows, counted, statement
+
+
+# Orders by a column of the guest organization, not of the connection.
+_GUEST_ORDERS = {schemas.GuestConnectionOrder.GUEST_NAME, schemas.GuestConnectionOrder.GUEST_EMAIL}
+
+
+def _page_by_keys(
+    host: BindParameter, query: schemas.GuestConnectionQuery, matches: CTE | None, counted: Select
+) -> Select:
+    """Return page_statement's page, found by the order's index alone, then read by key.
+
+    PostgreSQL: the page's keys come from an index-only walk of the order's index (host,
+    column, guest), which holds all a walk tests (the matches test the guest id), instead of
+    reading each walked connection's row (~1 400 for 51 matches); only the page's rows are then
+    read. The same rows in the same order: the same conditions, order, limit and offset.
+    """
+    order = _list_order(query)
+    keys = (
+        select(GuestConnection.guest_organization_id, order.column.label("sort_value"))
+        .where(*_list_conditions(host, query, matches))
+        .order_by(*order.order_by())
+        .limit(PAGE_LIMIT)
+        .offset(PAGE_OFFSET)
+        .subquery("page_keys")
     )
-    return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
+    keyed = SortKey(
+        order.field,
+        keys.c.sort_value,
+        order.direction,
+        order.tie_field,
+        keys.c.guest_organization_id,
+        never_empty=order.never_empty,
+    )
+    return (
+        _guest_connection_select()
+        .join(
+            keys,
+            and_(
+                GuestConnection.host_organization_id == host,
+                GuestConnection.guest_organization_id == keys.c.guest_organization_id,
+            ),
+        )
+        .order_by(*keyed.order_by())
+        .add_columns(counted.correlate(None).scalar_subquery().label("total_items"))
+    )
 
 
 def iter_guest_connections(
@@ -219,16 +338,16 @@ _ORDER_COLUMNS = {
 _EVERY_STATUS = set(ConnectionStatus)
 
 
-# Per guest connection: its host, its guest, and the texts its host's list searches (0010 on
-# PostgreSQL, a table with trigram indexes; on SQLite, 0009, the rows of an FTS5 trigram
-# index of the same name that also holds the owner e-mail). Search data only: what a list
-# shows comes by join.
+# Per guest connection: its host, its guest, and the texts its host's list searches (on
+# PostgreSQL, 0010 and 0011, a table of the lower-cased texts with trigram indexes; on SQLite,
+# 0009, the rows of an FTS5 trigram index of the same name that also holds the owner e-mail).
+# Search data only: what a list shows comes by join.
 _SEARCHED = table(
     "guest_connection_search",
     column("host_organization_id", Uuid),
     column("guest_organization_id", Uuid),
-    column("guest_name"),
-    column("guest_email"),
+    column("guest_name_lower"),  # PostgreSQL: lower(the guest's name)
+    column("guest_email_lower"),  # PostgreSQL: lower(the guest's e-mail)
 )
 _SEARCHED_ROWS = table(  # SQLite: the FTS5 table's content, by its rowid (search_id)
     "guest_connection_search_rows",
@@ -255,26 +374,40 @@ def _host_matches(host_id: uuid.UUID, query: schemas.GuestConnectionQuery) -> CT
     text = query.search_text
     if not text or len(text) < TRIGRAM:
         return None
-    field = _SEARCHED_COLUMNS[query.search_field]
+    return _matches_of(host_id, query.search_field, _search_value(query.search_field, text))
+
+
+def _search_value(field: schemas.GuestConnectionSearchField, text: str) -> str:
+    """Return what _matches_of compares with to find text: an FTS5 query, or a LIKE pattern."""
+    if db.engine.dialect.name == "sqlite":
+        return sqlite_trigram_query(_SEARCHED_COLUMNS[field], text)
+    return substring_pattern(text)
+
+
+def _matches_of(
+    host_id: uuid.UUID | BindParameter,
+    field: schemas.GuestConnectionSearchField,
+    search: str | BindParameter,
+) -> CTE:
+    """Return _host_matches for a search value (_search_value's, or a parameter bound to it)."""
+    column = _SEARCHED_COLUMNS[field]
     if db.engine.dialect.name == "sqlite":
         # The index gives row ids; their rows are read by integer key (FTS5's own column
         # reads cost ~4 times as much).
-        found = select(literal_column("rowid")).where(
-            sqlite_trigram_match(_SEARCHED.name, field, text)
-        )
+        found = select(literal_column("rowid")).where(literal_column(_SEARCHED.name).match(search))
         matches = select(_SEARCHED_ROWS.c.guest_organization_id).where(
             _SEARCHED_ROWS.c.search_id.in_(found.select_from(_SEARCHED)),
             _SEARCHED_ROWS.c.host_organization_id == host_id,
         )
-    elif field == "owner_email":  # the connection's own column, with its own trigram index
+    elif column == "owner_email":  # the connection's own column, with its own trigram index
         matches = select(GuestConnection.guest_organization_id).where(
             GuestConnection.host_organization_id == host_id,
-            substring_like(GuestConnection.owner_email, text),
+            func.lower(GuestConnection.owner_email).like(search, escape="\\"),
         )
-    else:
+    else:  # the texts are stored lower-cased (0011): no lower() to compute on each match
         matches = select(_SEARCHED.c.guest_organization_id).where(
             _SEARCHED.c.host_organization_id == host_id,
-            substring_like(_SEARCHED.c[field], text),
+            _SEARCHED.c[f"{column}_lower"].like(search, escape="\\"),
         )
     return matches.cte("host_matches").prefix_with("MATERIALIZED")
 

@@ -9,6 +9,7 @@ after that position, so a walk returns every item once even while others are ins
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -17,9 +18,13 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
+    Row,
     Select,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -80,16 +85,21 @@ def sqlite_trigram_match(search_table: str, column: str, text: str) -> ColumnEle
     For SQLite's FTS5 trigram tables and texts of 3 characters or more (TRIGRAM); the text is
     one phrase, so every character is literal.
     """
+    return literal_column(search_table).match(sqlite_trigram_query(column, text))
+
+
+def sqlite_trigram_query(column: str, text: str) -> str:
+    """Return the FTS5 query of sqlite_trigram_match: column holds text, as one phrase."""
     phrase = '"' + text.replace('"', '""') + '"'
-    return literal_column(search_table).match(f"{column} : {phrase}")
+    return f"{column} : {phrase}"
 
 
 def substring_like(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL)."""
-    return func.lower(column).like(_substring_pattern(text), escape="\\")
+    return func.lower(column).like(substring_pattern(text), escape="\\")
 
 
-def _substring_pattern(text: str) -> str:
+def substring_pattern(text: str) -> str:
     """Return a LIKE pattern (escape character backslash) matching text literally, lower-cased."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -115,7 +125,12 @@ def sort_order(
     return [ordered, tie_breaker.desc() if descending else tie_breaker.asc()]
 
 
-def page(statement: Select, order: list[ColumnElement], limit: int, offset: int) -> Select:
+def page(
+    statement: Select,
+    order: list[ColumnElement],
+    limit: int | BindParameter,
+    offset: int | BindParameter,
+) -> Select:
     """Return the statement sorted, then cut to one page."""
     return statement.order_by(*order).limit(limit).offset(offset)
 
@@ -173,8 +188,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def make_cursor(key: SortKey, item: BaseModel) -> str:
-    """Return the signed cursor naming the item's position in the key's order."""
+def make_cursor(key: SortKey, item: Any) -> str:
+    """Return the signed cursor naming the item's position in the key's order.
+
+    item: a model or a row, whose attributes are the item's fields.
+    """
     position = {
         "o": key.name(),
         "v": _encode(getattr(item, key.field)),
@@ -199,26 +217,65 @@ def read_cursor(key: SortKey, cursor: str) -> ColumnElement[bool]:
         ) from None
 
 
-def one_page(
-    rows: Select, count: Select, key: SortKey, query: BaseModel, item: type[ItemT]
-) -> tuple[list[ItemT], int, str | None]:
-    """Return one page of rows (as item models), how many match in all, and the next cursor.
+def page_statement(
+    rows: Select,
+    count: Select,
+    key: SortKey,
+    limit: int | BindParameter,
+    offset: int | BindParameter,
+    after: Sequence[ColumnElement[bool]] = (),
+) -> Select:
+    """Return one page's statement: the rows after `after`, sorted and cut, then the count.
+
+    One round trip: the count rides along as the page's last column.
+    """
+    return page(rows.where(*after), key.order_by(), limit, offset).add_columns(
+        count.correlate(None).scalar_subquery().label("total_items")
+    )
+
+
+# The names of the page's limit and offset in a statement built beforehand (page_rows).
+# Written into the SQL (literal_execute), the way PostgreSQL then plans the prepared statement
+# once (a generic plan): with LIMIT a parameter, it estimated a generic plan costlier and
+# planned each call anew, a fifth of the statement's time.
+PAGE_LIMIT = bindparam("page_limit", type_=Integer, literal_execute=True)
+PAGE_OFFSET = bindparam("page_offset", type_=Integer, literal_execute=True)
+
+
+def page_rows(
+    rows: Select,
+    count: Select,
+    key: SortKey,
+    query: BaseModel,
+    *,
+    statement: Select | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[list[str], list[Row], int, str | None]:
+    """Return one page as read: the item fields, their rows, how many match in all, the cursor.
 
     rows selects the item's fields and count the number of matches, both already filtered;
     both run as one statement. The next cursor is None on the last page. A query with a
-    cursor starts after it (keyset paging); the total still counts every match.
+    cursor starts after it (keyset paging); the total still counts every match. Each row
+    holds the fields in order, then the count.
+
+    statement: the page's statement built beforehand (page_statement of rows and count with
+    PAGE_LIMIT and PAGE_OFFSET, for a query without a cursor), params the values of the bound
+    parameters of rows and count: a list of a frequent shape is then not built again on each
+    call, which cost as much Python time as reading its rows.
     """
     cursor = getattr(query, "cursor", None)
     if cursor is not None and query.offset:
         raise ValidationFailed.at(["query", "offset"], "Page with cursor or offset, not both.")
-    after = [read_cursor(key, cursor)] if cursor is not None else []
-    # One round trip: the count rides along as the page's last column. One row more than the
-    # page tells whether there is a next page.
-    result = db.session.execute(
-        page(rows.where(*after), key.order_by(), query.limit + 1, query.offset).add_columns(
-            count.correlate(None).scalar_subquery().label("total_items")
-        )
-    )
+    # One row more than the page tells whether there is a next page.
+    if statement is None:
+        after = [read_cursor(key, cursor)] if cursor is not None else []
+        statement = page_statement(rows, count, key, query.limit + 1, query.offset, after)
+        values: dict[str, Any] = dict(params or {})
+    elif cursor is None:
+        values = {**(params or {}), "page_limit": query.limit + 1, "page_offset": query.offset}
+    else:
+        raise ValueError("a statement built beforehand pages without a cursor")
+    result = db.session.execute(statement, values)
     fields = list(result.keys())[:-1]
     found = result.all()
     if found:
@@ -226,9 +283,19 @@ def one_page(
     elif cursor is None and not query.offset:
         total = 0  # the first page is empty: nothing matches
     else:  # a page past the last match has no row to carry the count: ask for it alone
-        total = db.session.scalar(count) or 0
-    items = [
-        item.model_validate(dict(zip(fields, row, strict=False))) for row in found[: query.limit]
-    ]
-    next_cursor = make_cursor(key, items[-1]) if len(found) > query.limit else None
+        total = db.session.scalar(count, dict(params or {})) or 0
+    # A row names its fields like the item does, so the cursor reads the last one directly.
+    next_cursor = make_cursor(key, found[query.limit - 1]) if len(found) > query.limit else None
+    return fields, found[: query.limit], total, next_cursor
+
+
+def one_page(
+    rows: Select, count: Select, key: SortKey, query: BaseModel, item: type[ItemT]
+) -> tuple[list[ItemT], int, str | None]:
+    """Return one page of rows (as item models), how many match in all, and the next cursor.
+
+    See page_rows: the same page, each row validated as an item.
+    """
+    fields, found, total, next_cursor = page_rows(rows, count, key, query)
+    items = [item.model_validate(dict(zip(fields, row, strict=False))) for row in found]
     return items, total, next_cursor

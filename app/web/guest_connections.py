@@ -50,6 +50,10 @@ OPEN_INVITATIONS = schemas.GuestInvitationQuery(
     statuses=[InvitationStatus.SENT], archived=False, order_by="expired_at", limit=5
 )
 HISTORY_LENGTH = 50  # events shown on a detail page, newest first
+# The list's defaults, built once: every page's render (the context processor below) and every
+# list URL compare against it, and validating a new model each time was a page's second-largest
+# pydantic cost. Read only: never change its fields.
+DEFAULT_QUERY = schemas.GuestConnectionQuery()
 
 
 @bp.get("/orgs/<uuid:org_id>/guest-connections")
@@ -374,7 +378,7 @@ def _query_input(args: MultiDict[str, str] | None = None) -> dict[str, Any]:
 
 def query_args(query: schemas.GuestConnectionQuery, **changes: Any) -> dict[str, Any]:
     """Return the URL arguments of a list view: the query's non-default values, then changes."""
-    defaults = schemas.GuestConnectionQuery()
+    defaults = DEFAULT_QUERY
     args: dict[str, Any] = {}
     for name in schemas.GuestConnectionQuery.model_fields:
         value = getattr(query, name)
@@ -404,7 +408,7 @@ def counter_filters() -> dict[str, Any]:
     return {
         "STALE_SCORE_DAYS": guest_connections.STALE_SCORE_DAYS,
         "LOW_SCORE_MAX": guest_connections.LOW_SCORE_MAX,
-        "default_query": schemas.GuestConnectionQuery(),
+        "default_query": DEFAULT_QUERY,
     }
 
 

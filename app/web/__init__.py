@@ -18,6 +18,7 @@ from app.web import (
     members,
     org_pages,
     organizations,
+    urls,
     webhooks,
 )
 
@@ -25,6 +26,7 @@ from app.web import (
 def init_app(app: Flask) -> None:
     auth.init_app(app)
     filters.init_app(app)
+    urls.init_app(app)
     app.context_processor(org_pages.page_context)
     for blueprint in (
         auth.bp,

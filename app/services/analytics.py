@@ -310,7 +310,7 @@ _WITH_RUNS = db.select(ScoreChange, AnalyticsRun).outerjoin(
     AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id
 )
 # The run's fields a score change shows (_RUN_FIELDS above), read as labelled columns.
-_RUN_NAMES = tuple(field.key for field in _RUN_FIELDS)
+RUN_FIELD_NAMES = tuple(field.key for field in _RUN_FIELDS)
 _RUN_COLUMNS = tuple(field.label(f"run__{field.key}") for field in _RUN_FIELDS)
 # Built once: the detail page runs it on every view, and building it cost more than running it.
 # Plain rows (Core), not ORM entities: loading two objects per row cost as much as the query.
@@ -346,18 +346,32 @@ def recent_scores(
 
 
 def _score_change_of_row(row) -> schemas.ScoreChange:
-    run = None
-    if row.run_id is not None:
-        # The run's id is null only when no run matched (the outer join's empty side).
-        values = row[5:]
-        if values[0] is not None:
-            run = schemas.AnalyticsRun.model_validate(dict(zip(_RUN_NAMES, values, strict=True)))
-    return schemas.ScoreChange(
+    return score_change_of(
         total_score=row.total_score,
-        source=row.source.value,
+        source=row.source,
         model=row.model,
         run_id=row.run_id,
         changed_at=row.changed_at,
+        run_values=row[5:],
+    )
+
+
+def score_change_of(
+    *, total_score, source, model, run_id, changed_at, run_values
+) -> schemas.ScoreChange:
+    """Return the score change of a plain row: its columns, then its run's (RUN_FIELD_NAMES)."""
+    run = None
+    # The run's id is null when no run matched (the outer join's empty side).
+    if run_id is not None and run_values[0] is not None:
+        run = schemas.AnalyticsRun.model_validate(
+            dict(zip(RUN_FIELD_NAMES, run_values, strict=True))
+        )
+    return schemas.ScoreChange(
+        total_score=total_score,
+        source=source.value,
+        model=model,
+        run_id=run_id,
+        changed_at=changed_at,
         run=run,
     )
 

@@ -17,6 +17,7 @@ from app.config import ROOT, load_config
 from app.database import ping_when_idle, use_sqlite_pragmas
 from app.extensions import csrf, db, migrate, rate_limits
 from app.services import sessions
+from app.web import templating
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.jinja_environment = templating.Environment  # before anything creates app.jinja_env
     load_config(app, config)
     http.init_app(app)
 

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from app import schemas
+from app.database import reading
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -308,9 +309,22 @@ def score_history(
 _WITH_RUNS = db.select(ScoreChange, AnalyticsRun).outerjoin(
     AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id
 )
+# The run's fields a score change shows (_RUN_FIELDS above), read as labelled columns.
+RUN_FIELD_NAMES = tuple(field.key for field in _RUN_FIELDS)
+_RUN_COLUMNS = tuple(field.label(f"run__{field.key}") for field in _RUN_FIELDS)
 # Built once: the detail page runs it on every view, and building it cost more than running it.
+# Plain rows (Core), not ORM entities: loading two objects per row cost as much as the query.
 _RECENT_SCORES = (
-    _WITH_RUNS.where(
+    db.select(
+        ScoreChange.total_score,
+        ScoreChange.source,
+        ScoreChange.model,
+        ScoreChange.run_id,
+        ScoreChange.changed_at,
+        *_RUN_COLUMNS,
+    )
+    .outerjoin(AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id)
+    .where(
         ScoreChange.host_organization_id == bindparam("host_id"),
         ScoreChange.guest_organization_id == bindparam("guest_id"),
     )
@@ -324,10 +338,42 @@ def recent_scores(
 ) -> list[schemas.ScoreChange]:
     """Return the latest values of the connection's score with their runs, newest first, in one
     query."""
-    rows = db.session.execute(
-        _RECENT_SCORES, {"host_id": host_id, "guest_id": guest_id, "limit": limit}
-    ).all()
-    return [_score_change(change, run) for change, run in rows]
+    with reading() as connection:
+        rows = connection.execute(
+            _RECENT_SCORES, {"host_id": host_id, "guest_id": guest_id, "limit": limit}
+        ).all()
+    return [_score_change_of_row(row) for row in rows]
+
+
+def _score_change_of_row(row) -> schemas.ScoreChange:
+    return score_change_of(
+        total_score=row.total_score,
+        source=row.source,
+        model=row.model,
+        run_id=row.run_id,
+        changed_at=row.changed_at,
+        run_values=row[5:],
+    )
+
+
+def score_change_of(
+    *, total_score, source, model, run_id, changed_at, run_values
+) -> schemas.ScoreChange:
+    """Return the score change of a plain row: its columns, then its run's (RUN_FIELD_NAMES)."""
+    run = None
+    # The run's id is null when no run matched (the outer join's empty side).
+    if run_id is not None and run_values[0] is not None:
+        run = schemas.AnalyticsRun.model_validate(
+            dict(zip(RUN_FIELD_NAMES, run_values, strict=True))
+        )
+    return schemas.ScoreChange(
+        total_score=total_score,
+        source=source.value,
+        model=model,
+        run_id=run_id,
+        changed_at=changed_at,
+        run=run,
+    )
 
 
 def resolve_open_actions(

@@ -21,7 +21,7 @@ from redis import Redis
 from sqlalchemy import bindparam, delete, select
 
 from app.errors import ServiceUnavailable
-from app.extensions import db
+from app.extensions import autocommit_engine, db
 from app.models import BrowserSession, utcnow
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,12 @@ class DatabaseSessions(GuardedSessions):
         super().__init__(app, cleanup_n_requests=1000, **options)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        with db.engine.connect() as connection:
+        # One statement: on PostgreSQL it runs on its own (autocommit), without the BEGIN and
+        # ROLLBACK round trips a transaction adds; it sees the same row either way.
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            engine = autocommit_engine(engine)
+        with engine.connect() as connection:
             data = connection.scalar(_LIVE_SESSION_DATA, {"id": store_id, "now": utcnow()})
         return self.serializer.decode(data) if data is not None else None
 

@@ -8,6 +8,7 @@ from app.web import (
     analytics,
     api_clients,
     auth,
+    csrf,
     dev_mail,
     error_pages,
     filters,
@@ -18,6 +19,7 @@ from app.web import (
     members,
     org_pages,
     organizations,
+    urls,
     webhooks,
 )
 
@@ -25,6 +27,8 @@ from app.web import (
 def init_app(app: Flask) -> None:
     auth.init_app(app)
     filters.init_app(app)
+    urls.init_app(app)
+    csrf.init_app(app)
     app.context_processor(org_pages.page_context)
     for blueprint in (
         auth.bp,

@@ -30,8 +30,13 @@ from app.access import AccessContext
 from app.errors import AppError, ValidationFailed
 from app.http import public_base_url
 from app.schemas import InvitationStatus, Role
-from app.services import analytics, audit, guest_connections, guest_invitations, saved_filters
-from app.services.audit import Subject
+from app.services import (
+    analytics,
+    connection_page,
+    guest_connections,
+    guest_invitations,
+    saved_filters,
+)
 from app.web import csv_export
 from app.web.org_pages import (
     actor,
@@ -50,6 +55,11 @@ OPEN_INVITATIONS = schemas.GuestInvitationQuery(
     statuses=[InvitationStatus.SENT], archived=False, order_by="expired_at", limit=5
 )
 HISTORY_LENGTH = 50  # events shown on a detail page, newest first
+SCORES_SHOWN = 100  # scores in a detail page's chart and table, newest first
+# The list's defaults, built once: every page's render (the context processor below) and every
+# list URL compare against it, and validating a new model each time was a page's second-largest
+# pydantic cost. Read only: never change its fields.
+DEFAULT_QUERY = schemas.GuestConnectionQuery()
 
 
 @bp.get("/orgs/<uuid:org_id>/guest-connections")
@@ -111,16 +121,16 @@ def export_csv(access: AccessContext, org_id: uuid.UUID):
 @org_page(read_only=True)
 def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
     """Show one guest connection."""
-    connection = guest_connections.get_guest_connection(org_id, guest_org_id)
+    # The connection, its history and its scores in one statement.
+    page = connection_page.read_connection_page(
+        org_id, guest_org_id, events_limit=HISTORY_LENGTH, scores_limit=SCORES_SHOWN
+    )
+    connection, history, scores = page.connection, page.history, page.scores
     parent = None
     if connection.parent_organization_id is not None:
         parent = guest_connections.parent_at_host(
             org_id, connection.parent_organization_id, guest_org_id
         )
-    history = audit.list_events(
-        org_id, Subject.guest_connection(guest_org_id), limit=HISTORY_LENGTH
-    )
-    scores = analytics.recent_scores(org_id, guest_org_id)
     return render_template(
         "guest_connections/detail.html",
         org_id=org_id,
@@ -374,7 +384,7 @@ def _query_input(args: MultiDict[str, str] | None = None) -> dict[str, Any]:
 
 def query_args(query: schemas.GuestConnectionQuery, **changes: Any) -> dict[str, Any]:
     """Return the URL arguments of a list view: the query's non-default values, then changes."""
-    defaults = schemas.GuestConnectionQuery()
+    defaults = DEFAULT_QUERY
     args: dict[str, Any] = {}
     for name in schemas.GuestConnectionQuery.model_fields:
         value = getattr(query, name)
@@ -404,7 +414,7 @@ def counter_filters() -> dict[str, Any]:
     return {
         "STALE_SCORE_DAYS": guest_connections.STALE_SCORE_DAYS,
         "LOW_SCORE_MAX": guest_connections.LOW_SCORE_MAX,
-        "default_query": schemas.GuestConnectionQuery(),
+        "default_query": DEFAULT_QUERY,
     }
 
 

@@ -20,8 +20,9 @@ from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from sqlalchemy import bindparam, delete, select
 
+from app.database import HotSelect
 from app.errors import ServiceUnavailable
-from app.extensions import autocommit_engine, db
+from app.extensions import db
 from app.models import BrowserSession, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ SEEN_KEY = "_seen"
 
 
 # Built once: every page reads its session, and building the statement cost as much as running it.
-_LIVE_SESSION_DATA = select(BrowserSession.data).where(
-    BrowserSession.id == bindparam("id"), BrowserSession.expires_at > bindparam("now")
+_LIVE_SESSION_DATA = HotSelect(
+    select(BrowserSession.data).where(
+        BrowserSession.id == bindparam("id"), BrowserSession.expires_at > bindparam("now")
+    )
 )
 
 
@@ -85,13 +88,9 @@ class DatabaseSessions(GuardedSessions):
         super().__init__(app, cleanup_n_requests=1000, **options)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        # One statement: on PostgreSQL it runs on its own (autocommit), without the BEGIN and
-        # ROLLBACK round trips a transaction adds; it sees the same row either way.
-        engine = db.engine
-        if engine.dialect.name == "postgresql":
-            engine = autocommit_engine(engine)
-        with engine.connect() as connection:
-            data = connection.scalar(_LIVE_SESSION_DATA, {"id": store_id, "now": utcnow()})
+        # One row by key on every page: a HotSelect, in autocommit on PostgreSQL (no BEGIN and
+        # ROLLBACK round trips; it sees the same row either way).
+        data = _LIVE_SESSION_DATA.scalar(id=store_id, now=utcnow())
         return self.serializer.decode(data) if data is not None else None
 
     def _delete_session(self, store_id: str) -> None:

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import func, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from app import schemas
-from app.database import reading
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.models import (
@@ -309,51 +308,8 @@ def score_history(
 _WITH_RUNS = db.select(ScoreChange, AnalyticsRun).outerjoin(
     AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id
 )
-# The run's fields a score change shows (_RUN_FIELDS above), read as labelled columns.
+# The run's fields a score change shows (_RUN_FIELDS above), in order.
 RUN_FIELD_NAMES = tuple(field.key for field in _RUN_FIELDS)
-_RUN_COLUMNS = tuple(field.label(f"run__{field.key}") for field in _RUN_FIELDS)
-# Built once: the detail page runs it on every view, and building it cost more than running it.
-# Plain rows (Core), not ORM entities: loading two objects per row cost as much as the query.
-_RECENT_SCORES = (
-    db.select(
-        ScoreChange.total_score,
-        ScoreChange.source,
-        ScoreChange.model,
-        ScoreChange.run_id,
-        ScoreChange.changed_at,
-        *_RUN_COLUMNS,
-    )
-    .outerjoin(AnalyticsRun, AnalyticsRun.id == ScoreChange.run_id)
-    .where(
-        ScoreChange.host_organization_id == bindparam("host_id"),
-        ScoreChange.guest_organization_id == bindparam("guest_id"),
-    )
-    .order_by(*_NEWEST_FIRST)
-    .limit(bindparam("limit"))
-)
-
-
-def recent_scores(
-    host_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 100
-) -> list[schemas.ScoreChange]:
-    """Return the latest values of the connection's score with their runs, newest first, in one
-    query."""
-    with reading() as connection:
-        rows = connection.execute(
-            _RECENT_SCORES, {"host_id": host_id, "guest_id": guest_id, "limit": limit}
-        ).all()
-    return [_score_change_of_row(row) for row in rows]
-
-
-def _score_change_of_row(row) -> schemas.ScoreChange:
-    return score_change_of(
-        total_score=row.total_score,
-        source=row.source,
-        model=row.model,
-        run_id=row.run_id,
-        changed_at=row.changed_at,
-        run_values=row[5:],
-    )
 
 
 def score_change_of(
@@ -404,13 +360,13 @@ def resolve_open_actions(
 
 
 def _score_change(change: ScoreChange, run: AnalyticsRun | None) -> schemas.ScoreChange:
-    return schemas.ScoreChange(
+    return score_change_of(
         total_score=change.total_score,
-        source=change.source.value,
+        source=change.source,
         model=change.model,
         run_id=change.run_id,
         changed_at=change.changed_at,
-        run=None if run is None else schemas.AnalyticsRun.model_validate(run),
+        run_values=tuple(getattr(run, name, None) for name in RUN_FIELD_NAMES),
     )
 
 

@@ -18,7 +18,7 @@ from app.models import (
     ScoreChange,
     utcnow,
 )
-from app.services.analytics import recent_scores
+from app.services.connection_page import read_connection_page
 from app.services.scoring import Score, ScoringError
 from tests.conftest import RFC3339_UTC, SAFE_SCORE, error_codes, race, row_count, statement_scoring
 
@@ -483,7 +483,7 @@ def test_another_hosts_history_is_404(api, guest, make_org, token_for):
     assert error_codes(response) == ["guest_connection_not_found"]
 
 
-def test_recent_scores_for_the_chart_come_in_one_query(
+def test_the_charts_scores_come_in_the_pages_one_query(
     app, host, make_org, make_connection, token_for, api, count_queries
 ):
     """Does the detail page's chart read its points, with their runs, in a single query?"""
@@ -493,7 +493,7 @@ def test_recent_scores_for_the_chart_come_in_one_query(
     api.score(guest_token, guest, **statement_scoring(55))
 
     with app.app_context(), count_queries() as statements:
-        scores = recent_scores(host, guest, limit=1)
+        scores = read_connection_page(host, guest, events_limit=1, scores_limit=1).scores
 
     assert [(item.total_score, item.run.zone) for item in scores] == [(55, "grey")]
     assert len(statements) == 1

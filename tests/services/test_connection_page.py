@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app import schemas
 from app.extensions import db
 from app.models import AnalyticsRun, AnalyticsRunStatus, ScoreChange, ScoreSource
 from app.services import analytics, audit, guest_connections
@@ -64,7 +65,8 @@ def test_one_statement_reads_what_the_three_reads_return(app, busy_connection):
             assert page.connection == guest_connections.get_guest_connection(host, guest)
             events = audit.list_events(host, Subject.guest_connection(guest), limit=events_limit)
             assert [tuple(event) for event in page.history] == [tuple(e) for e in events]
-            assert page.scores == analytics.recent_scores(host, guest, limit=scores_limit)
+            history = analytics.score_history(host, guest, schemas.Page(limit=scores_limit))
+            assert page.scores == history.items
         page = read_connection_page(host, guest, events_limit=50, scores_limit=100)
         assert len(page.history) == 4 and len(page.scores) == 4
         assert page.history[-1].action == "guest_connection.created"  # oldest last

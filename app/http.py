@@ -201,8 +201,8 @@ class SecurityHeaders:
             present = {name.lower() for name, _value in headers}
             headers.extend(
                 (name, value)
-                for name, value in security_headers(self.config.get("OIDC_ISSUER"), secure)
-                if name.lower() not in present
+                for key, name, value in security_headers(self.config.get("OIDC_ISSUER"), secure)
+                if key not in present
             )
             return start_response(status, headers, exc_info)
 
@@ -210,12 +210,15 @@ class SecurityHeaders:
 
 
 @functools.cache  # the same few issuers, on every response
-def security_headers(issuer: str | None, secure: bool) -> tuple[tuple[str, str], ...]:
-    """Return the headers every response gets; HSTS only over HTTPS, where it means something."""
+def security_headers(issuer: str | None, secure: bool) -> tuple[tuple[str, str, str], ...]:
+    """Return (lower-cased name, name, value) of the headers every response gets.
+
+    HSTS only over HTTPS, where it means something.
+    """
     headers = {"Content-Security-Policy": content_security_policy(issuer), **HEADERS}
     if secure:
         headers["Strict-Transport-Security"] = "max-age=31536000"
-    return tuple(headers.items())
+    return tuple((name.lower(), name, value) for name, value in headers.items())
 
 
 # -- absolute URLs ---------------------------------------------------------------------------

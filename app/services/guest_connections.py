@@ -61,6 +61,7 @@ from app.services.lists import (
     PAGE_OFFSET,
     TRIGRAM,
     SortKey,
+    as_items,
     changed_since,
     contains_text,
     page_rows,
@@ -151,9 +152,7 @@ def list_guest_connections(
 ) -> schemas.GuestConnectionList:
     """Return one page of the host's guest connections and how many match in all."""
     fields, rows, total, next_cursor = _list_page(host_id, query)
-    items = [
-        schemas.GuestConnection.model_validate(dict(zip(fields, row, strict=False))) for row in rows
-    ]
+    items = as_items(fields, rows, schemas.GuestConnection)
     return schemas.GuestConnectionList(items=items, total_items=total, next_cursor=next_cursor)
 
 

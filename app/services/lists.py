@@ -297,5 +297,9 @@ def one_page(
     See page_rows: the same page, each row validated as an item.
     """
     fields, found, total, next_cursor = page_rows(rows, count, key, query)
-    items = [item.model_validate(dict(zip(fields, row, strict=False))) for row in found]
-    return items, total, next_cursor
+    return as_items(fields, found, item), total, next_cursor
+
+
+def as_items(fields: Sequence[str], rows: Sequence[Row], item: type[ItemT]) -> list[ItemT]:
+    """Return page_rows' rows validated as item models (the fields lead each row)."""
+    return [item.model_validate(dict(zip(fields, row, strict=False))) for row in rows]

@@ -5,6 +5,7 @@ Every setting can be changed from the environment (below) or on the command line
 
 from __future__ import annotations
 
+import gc
 import os
 
 
@@ -50,6 +51,20 @@ def when_ready(server) -> None:
             server.cfg.workers,
             server.cfg.workers,
         )
+
+
+def pre_fork(server, worker) -> None:
+    """Move everything the master has loaded out of the collector's sight before a worker forks.
+
+    The loaded app is ~150 000 long-lived objects. Left tracked, every full collection in a
+    worker walks all of them: ~45 ms with the worker's threads stopped, once every ~1 000 list
+    calls or ~20 000 API reads. Frozen, a full collection walks only what the worker made
+    since (under 1 ms), and the workers keep sharing those pages with the master instead of
+    copying them when the collector writes its bookkeeping. Garbage is collected first, so
+    none of it is frozen for good.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def post_fork(server, worker) -> None:

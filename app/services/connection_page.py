@@ -19,19 +19,14 @@ from sqlalchemy import Integer, bindparam, cast, literal_column, null, select, u
 
 from app import schemas
 from app.database import reading
-from app.models import AnalyticsRun, AuditEvent, GuestConnection, ScoreChange
+from app.models import AnalyticsRun, AuditEvent, ScoreChange
 from app.services.analytics import RUN_FIELD_NAMES, score_change_of
 from app.services.audit import Subject
-from app.services.guest_connections import GuestConnectionNotFound, _guest_connection_select
+from app.services.guest_connections import ONE_GUEST_CONNECTION, GuestConnectionNotFound
 
 _CONNECTION, _EVENT, _SCORE = 0, 1, 2
 
-# The connection as get_guest_connection() selects it (its columns and joins).
-_ONE_CONNECTION = _guest_connection_select().where(
-    GuestConnection.host_organization_id == bindparam("host_id"),
-    GuestConnection.guest_organization_id == bindparam("guest_id"),
-)
-_CONNECTION_COLUMNS = list(_ONE_CONNECTION.selected_columns)
+_CONNECTION_COLUMNS = list(ONE_GUEST_CONNECTION.selected_columns)
 _EVENT_COLUMNS = list(AuditEvent.__table__.columns)
 _SCORE_COLUMNS = [
     ScoreChange.id,
@@ -72,7 +67,7 @@ def _build():
     event_nulls = _nulls(_EVENT_COLUMNS, "e__")
     score_nulls = _nulls(_SCORE_COLUMNS, "s__")
     run_nulls = _nulls(_RUN_COLUMNS, "r__")
-    connection = _ONE_CONNECTION.with_only_columns(
+    connection = ONE_GUEST_CONNECTION.with_only_columns(
         *_branch(
             _CONNECTION,
             _labelled(_CONNECTION_COLUMNS, "c__"),

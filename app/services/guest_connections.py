@@ -130,18 +130,19 @@ def _guest_connection_select() -> Select:
     )
 
 
-# Built once and run on the driver's cursor: the hottest read of all.
-_ONE_GUEST_CONNECTION = HotSelect(
-    _guest_connection_select().where(
-        GuestConnection.host_organization_id == bindparam("host_id"),
-        GuestConnection.guest_organization_id == bindparam("guest_id"),
-    )
+# A host's connection with one guest (binds host_id and guest_id): the API's read, and the
+# detail page's statement starts from it (app.services.connection_page).
+ONE_GUEST_CONNECTION = _guest_connection_select().where(
+    GuestConnection.host_organization_id == bindparam("host_id"),
+    GuestConnection.guest_organization_id == bindparam("guest_id"),
 )
+# Built once and run on the driver's cursor: the hottest read of all.
+_ONE_GUEST_CONNECTION_READ = HotSelect(ONE_GUEST_CONNECTION)
 
 
 def get_guest_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.GuestConnection:
     """Return the host's connection with this guest, or raise GuestConnectionNotFound."""
-    row = _ONE_GUEST_CONNECTION.first(host_id=host_id, guest_id=guest_id)
+    row = _ONE_GUEST_CONNECTION_READ.first(host_id=host_id, guest_id=guest_id)
     if row is None:
         raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
     return schemas.GuestConnection.model_validate(row)

@@ -32,6 +32,7 @@ from sqlalchemy import (
     table,
 )
 
+from app.database import reading
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.schemas import OrderDirection
@@ -275,15 +276,17 @@ def page_rows(
         values = {**(params or {}), "page_limit": query.limit + 1, "page_offset": query.offset}
     else:
         raise ValueError("a statement built beforehand pages without a cursor")
-    result = db.session.execute(statement, values)
-    fields = list(result.keys())[:-1]
-    found = result.all()
-    if found:
-        total = found[0][-1]
-    elif cursor is None and not query.offset:
-        total = 0  # the first page is empty: nothing matches
-    else:  # a page past the last match has no row to carry the count: ask for it alone
-        total = db.session.scalar(count, dict(params or {})) or 0
+    # Core rows, not the ORM session's: its result loading was an eighth of a PostgreSQL list.
+    with reading() as database:
+        result = database.execute(statement, values)
+        fields = list(result.keys())[:-1]
+        found = result.all()
+        if found:
+            total = found[0][-1]
+        elif cursor is None and not query.offset:
+            total = 0  # the first page is empty: nothing matches
+        else:  # a page past the last match has no row to carry the count: ask for it alone
+            total = database.scalar(count, dict(params or {})) or 0
     # A row names its fields like the item does, so the cursor reads the last one directly.
     next_cursor = make_cursor(key, found[query.limit - 1]) if len(found) > query.limit else None
     return fields, found[: query.limit], total, next_cursor

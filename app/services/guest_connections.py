@@ -64,6 +64,7 @@ from app.services.lists import (
     as_items,
     changed_since,
     contains_text,
+    like_pattern,
     page_rows,
     page_statement,
     sqlite_trigram_query,
@@ -402,12 +403,12 @@ def _matches_of(
     elif column == "owner_email":  # the connection's own column, with its own trigram index
         matches = select(GuestConnection.guest_organization_id).where(
             GuestConnection.host_organization_id == host_id,
-            func.lower(GuestConnection.owner_email).like(search, escape="\\"),
+            like_pattern(func.lower(GuestConnection.owner_email), search),
         )
     else:  # the texts are stored lower-cased (0011): no lower() to compute on each match
         matches = select(_SEARCHED.c.guest_organization_id).where(
             _SEARCHED.c.host_organization_id == host_id,
-            _SEARCHED.c[f"{column}_lower"].like(search, escape="\\"),
+            like_pattern(_SEARCHED.c[f"{column}_lower"], search),
         )
     return matches.cte("host_matches").prefix_with("MATERIALIZED")
 

@@ -97,7 +97,12 @@ def sqlite_trigram_query(column: str, text: str) -> str:
 
 def substring_like(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
     """Return `lower(column) LIKE '%text%'` (contains_text's shape for PostgreSQL)."""
-    return func.lower(column).like(substring_pattern(text), escape="\\")
+    return like_pattern(func.lower(column), substring_pattern(text))
+
+
+def like_pattern(texts: ColumnElement[str], pattern: str | BindParameter) -> ColumnElement[bool]:
+    """Return `texts LIKE pattern` for a substring_pattern (or a parameter bound to one)."""
+    return texts.like(pattern, escape="\\")
 
 
 def substring_pattern(text: str) -> str:

@@ -36,6 +36,8 @@ from app.services.audit import Actor
 from tests.oidc_provider import ProviderHandle, oidc_provider, relative  # noqa: F401
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-0123456789"
+# A port of ours where no server runs: a database or Redis that is away.
+NOTHING_LISTENS = 5599
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 

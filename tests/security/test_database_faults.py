@@ -17,7 +17,6 @@ from app.services import organizations
 from tests import conftest
 from tests.tcp_proxy import TcpProxy, free_port
 
-NOTHING_LISTENS = 5599  # a port of ours where no server runs
 LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", "OperationalError", "SELECT")
 
 
@@ -53,7 +52,7 @@ def down_app(request, tmp_path) -> Iterator[Flask]:
     if request.param == "sqlite-unopenable":
         url = f"sqlite:///{tmp_path / 'no-such-folder' / 'app.db'}"
     else:
-        url = postgres_url(NOTHING_LISTENS)
+        url = postgres_url(conftest.NOTHING_LISTENS)
     app = build_app(tmp_path, url)
     yield app
     dispose(app)

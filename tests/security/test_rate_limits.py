@@ -7,8 +7,6 @@ from app.extensions import db
 from tests import conftest
 from tests.conftest import error_codes
 
-NOTHING_LISTENS = 5599  # a port of ours where no server runs (as in test_database_faults)
-
 
 @pytest.fixture
 def low_token_limit(app, monkeypatch):
@@ -115,7 +113,7 @@ def test_without_its_redis_the_limit_still_holds_in_memory(app, tmp_path, make_o
         conftest.test_config(
             tmp_path,
             DATABASE_URL=app.config["DATABASE_URL"],
-            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{NOTHING_LISTENS}/0",
+            RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{conftest.NOTHING_LISTENS}/0",
             TOKEN_RATE_LIMIT="2 per minute",
         )
     )

@@ -14,7 +14,7 @@ from app import api, cli, http, web
 from app.api import health, oauth
 from app.api.openapi import docs_bp
 from app.config import ROOT, load_config
-from app.database import ping_when_idle, use_sqlite_pragmas
+from app.database import keep_read_connections, ping_when_idle, use_sqlite_pragmas
 from app.extensions import csrf, db, migrate, rate_limits
 from app.services import sessions
 from app.web import templating
@@ -47,8 +47,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             use_sqlite_pragmas(db.engine)
+            keep_read_connections(db.engine, ping_idle_seconds=None)  # a file does not go away
         else:
             ping_when_idle(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
+            keep_read_connections(db.engine, app.config["DATABASE_PING_IDLE_SECONDS"])
 
     app.register_blueprint(health.bp)
     app.register_blueprint(oauth.bp)

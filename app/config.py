@@ -191,6 +191,7 @@ def _engine_options(url: str, postgres_settings: str | None) -> dict[str, Any]:
         return {"hide_parameters": True, "connect_args": {"timeout": 15}}
     # Connections the server closed (restart, failover) are replaced by ping_when_idle().
     # A server that does not answer fails a request in seconds (503), not after minutes.
+    # HotSelect keeps a few connections beside this pool (app.database.ReadConnections).
     return {
         "hide_parameters": True,
         "pool_size": 10,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +19,9 @@ from app.extensions import READS_ONLY_KEY, autocommit_engine, db
 # Up to this much of the database file is mapped (address space, not memory: the pages are
 # the operating system's file cache, shared). Beyond it SQLite reads as usual.
 SQLITE_MMAP_BYTES = 1 << 30
+# Idle connections a process keeps for HotSelect (ReadConnections): one per thread reading at
+# the same moment, and gunicorn runs fewer threads than this per worker.
+READ_CONNECTIONS_KEPT = 8
 
 
 def use_sqlite_pragmas(engine: Engine) -> None:
@@ -201,33 +206,30 @@ class _Plan:
 
 @contextmanager
 def _driver_cursor(engine: Engine, statement: str, arguments: Any) -> Iterator[Any]:
-    """Yield a driver cursor on the request's session connection, or on a pooled one alone.
+    """Yield a driver cursor on the request's session connection, or on a read connection.
 
     Driver errors leave as SQLAlchemy's DBAPIError; a connection they show lost is discarded.
     """
+    readers = None if db.session.registry.has() else _READ_CONNECTIONS.get(engine)
+    if readers is None:  # the request's session (or an in-memory database's): its changes show
+        db.session.flush()
     dialect = engine.dialect
-    owned = not db.session.registry.has()
-    # One statement on a connection of its own sees what it would see in a transaction of its
-    # own, without BEGIN and ROLLBACK: two round trips on PostgreSQL, in any request (the token
-    # endpoint's, say, which may write later in its own transaction). SQLite's driver begins
-    # no transaction for a SELECT.
-    autocommit = owned and dialect.name != "sqlite"
-    pooled = cursor = None
+    connection = cursor = None
     try:
-        if owned:
-            pooled = engine.raw_connection()
-            if autocommit:
-                dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
+        if readers is None:
+            connection = db.session.connection().connection.dbapi_connection
         else:
-            db.session.flush()
-            pooled = db.session.connection().connection
-        cursor = pooled.cursor()
+            connection = readers.take()
+        cursor = connection.cursor()
         yield cursor
     except dialect.loaded_dbapi.Error as error:
         # Not connected at all, or connected to a server that went away.
-        lost = pooled is None or dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
-        if lost and pooled is not None:
-            pooled.invalidate(error)
+        lost = connection is None or dialect.is_disconnect(error, connection, cursor)
+        if lost and readers is None:
+            db.session.connection().invalidate(error)
+        elif lost and connection is not None:
+            readers.discard(connection)
+            connection = None
         raise DBAPIError.instance(
             statement,
             arguments,
@@ -240,10 +242,93 @@ def _driver_cursor(engine: Engine, statement: str, arguments: Any) -> Iterator[A
     finally:
         if cursor is not None:
             cursor.close()
-        if owned and pooled is not None:
-            if autocommit and pooled.dbapi_connection is not None:
-                dialect.reset_isolation_level(pooled.dbapi_connection)
-            pooled.close()
+        if readers is not None and connection is not None:
+            readers.put_back(connection)
+
+
+_READ_CONNECTIONS: weakref.WeakKeyDictionary[Engine, ReadConnections] = weakref.WeakKeyDictionary()
+
+
+def keep_read_connections(engine: Engine, ping_idle_seconds: float | None) -> None:
+    """Let HotSelect read outside a session on connections kept for it (see ReadConnections).
+
+    Not for an in-memory SQLite database: each connection to it is a database of its own, so
+    reads go through the session's connection there.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return
+    readers = _READ_CONNECTIONS[engine] = ReadConnections(engine, ping_idle_seconds)
+    event.listen(engine, "engine_disposed", readers.discard_all)
+
+
+class ReadConnections:
+    """Database connections kept aside for HotSelect's one-statement reads outside a session.
+
+    Such a read used to check a connection out of SQLAlchemy's pool and back in (its queue and
+    lock, its events, a rollback on return) and, on PostgreSQL, switch the connection to
+    autocommit and back: a tenth of an API read. These connections are made by the pool (its
+    connect events apply: SQLite's pragmas), then detached from it and left in autocommit for
+    good, so that a read only takes one off a list and puts it back. Each statement runs on its
+    own, as in a transaction of its own. Like the pool (ping_when_idle), a connection idle
+    longer than ping_idle_seconds is checked before use, and one found lost is closed.
+    """
+
+    def __init__(self, engine: Engine, ping_idle_seconds: float | None) -> None:
+        self.engine = engine
+        self.ping_idle_seconds = ping_idle_seconds
+        self.idle: list[tuple[Any, float]] = []  # (driver connection, when it was put back)
+        self.pid = os.getpid()
+
+    def take(self) -> Any:
+        """Return an idle connection that answers, or a new one."""
+        while True:
+            try:
+                connection, idle_since = self.idle.pop()  # atomic: threads share the list
+            except IndexError:
+                return self._open()
+            if self._answers(connection, idle_since):
+                return connection
+            self.discard(connection)
+
+    def put_back(self, connection: Any) -> None:
+        if len(self.idle) < READ_CONNECTIONS_KEPT:
+            self.idle.append((connection, time.monotonic()))
+        else:
+            self.discard(connection)
+
+    def discard(self, connection: Any) -> None:
+        try:
+            connection.close()
+        except self.engine.dialect.loaded_dbapi.Error:
+            pass  # already unusable: closing is all that was asked
+
+    def discard_all(self, _engine: Engine | None = None) -> None:
+        """Forget every idle connection (engine.dispose()); close them if this process made them.
+
+        After a fork the child forgets its parent's connections without closing them, as
+        engine.dispose(close=False) does: closing would end the parent's sessions too.
+        """
+        idle, self.idle = self.idle, []
+        inherited, self.pid = os.getpid() != self.pid, os.getpid()
+        if not inherited:
+            for connection, _idle_since in idle:
+                self.discard(connection)
+
+    def _open(self) -> Any:
+        pooled = self.engine.raw_connection()
+        pooled.detach()  # ours now: the pool forgets it and may open another in its place
+        connection = pooled.dbapi_connection
+        if self.engine.dialect.name != "sqlite":  # SQLite's driver begins nothing for a SELECT
+            self.engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        return connection
+
+    def _answers(self, connection: Any, idle_since: float) -> bool:
+        if self.ping_idle_seconds is None or time.monotonic() - idle_since < self.ping_idle_seconds:
+            return True  # used a moment ago
+        try:
+            return bool(self.engine.dialect.do_ping(connection))
+        except self.engine.dialect.loaded_dbapi.Error:
+            return False
 
 
 def ping() -> None:

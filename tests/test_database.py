@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import bindparam, event, inspect, text, update
+from sqlalchemy import bindparam, event, func, inspect, text, update
 
 from app import create_app, schemas
 from app.config import ConfigError
-from app.database import HotSelect
+from app.database import HotSelect, ReadConnections
 from app.extensions import db
 from app.models import GuestConnection, Organization, ScoreChange, ScoreSource
 from app.services import guest_connections
@@ -318,6 +318,69 @@ def test_a_hot_select_is_counted_like_any_statement(app, pair, count_queries):
         hot.first(h=host)
 
     assert len(statements) == 1 and statements[0].startswith("SELECT")
+
+
+def test_a_hot_select_outside_a_session_sees_each_commit_at_once(app, pair):
+    """Does a read on a kept connection see what another connection committed just before?"""
+    host, guest = pair
+    hot = HotSelect(
+        db.select(GuestConnection.owner_email).where(
+            GuestConnection.host_organization_id == bindparam("host_id"),
+            GuestConnection.guest_organization_id == bindparam("guest_id"),
+        )
+    )
+    seen = []
+    for owner_email in ("first@northwind.example", "second@northwind.example"):
+        with app.app_context():
+            db.session.execute(
+                update(GuestConnection)
+                .where(GuestConnection.guest_organization_id == guest)
+                .values(owner_email=owner_email)
+            )
+            db.session.commit()
+        with app.test_request_context():
+            seen.append(hot.scalar(host_id=host, guest_id=guest))
+
+    assert seen == ["first@northwind.example", "second@northwind.example"]
+
+
+def test_kept_read_connections_are_closed_on_dispose_but_a_parents_are_only_forgotten(app):
+    """Does engine.dispose() close the idle read connections, except those a fork inherited?"""
+    with app.app_context():
+        readers = ReadConnections(db.engine, ping_idle_seconds=None)
+        ours = readers.take()
+        readers.put_back(ours)
+        readers.discard_all()
+        inherited = readers.take()
+        readers.put_back(inherited)
+        readers.pid = -1  # as in a child process: the connection is its parent's
+        readers.discard_all()
+        driver_error = db.engine.dialect.loaded_dbapi.Error
+
+    assert readers.idle == []
+    with pytest.raises(driver_error):
+        ours.cursor().execute("SELECT 1")
+    inherited.cursor().execute("SELECT 1")  # still open: only the parent may close it
+    inherited.close()
+
+
+@pytest.mark.postgres_only  # SQLite has no server to close connections
+def test_a_kept_read_connection_the_server_closed_is_replaced_before_use(app, tmp_path):
+    """Does a hot read still succeed when the server closed its idle connection?"""
+    other = create_app(conftest.test_config(tmp_path, DATABASE_PING_IDLE_SECONDS=0))
+    backend = HotSelect(db.select(func.pg_backend_pid().label("pid")))
+    with other.test_request_context():
+        pid = backend.scalar()
+    with app.app_context():  # as a server restart would
+        db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        db.session.commit()
+
+    with other.test_request_context():
+        new_pid = backend.scalar()
+
+    assert new_pid != pid
+    with other.app_context():
+        db.engine.dispose()
 
 
 @pytest.mark.postgres_only

@@ -77,7 +77,7 @@ class Point:
 
 # A point whose connections (nearly) all landed on one worker measures the kernel's accept race,
 # not the server: it is run again (and said so in the notes), at most this many times.
-RETRIES_WHEN_LOPSIDED = 4
+RETRIES_WHEN_LOPSIDED = 8
 
 # Targets on this 2-core machine, checked at concurrency 8 (issue 13), by database where they
 # differ.

@@ -22,6 +22,8 @@ SQLITE_MMAP_BYTES = 1 << 30
 # Idle connections a process keeps for HotSelect (ReadConnections): one per thread reading at
 # the same moment, and gunicorn runs fewer threads than this per worker.
 READ_CONNECTIONS_KEPT = 8
+# Renderings a HotSelect remembers (first_rendered): ~2 KB each with the row that keys it.
+RENDERED_ROWS_KEPT = 4096
 
 
 def use_sqlite_pragmas(engine: Engine) -> None:
@@ -119,9 +121,38 @@ class HotSelect:
     def __init__(self, statement: Select) -> None:
         self.statement = statement
         self._plans: dict[type[Dialect], _Plan] = {}  # one per kind of database
+        self._rendered: dict[tuple, bytes] = {}  # the driver's row -> its rendering
 
     def first(self, **parameters: Any) -> dict[str, Any] | None:
         """Return the first row as {column label: value}, or None when there is none."""
+        return self._first(parameters, _Plan.as_dict)
+
+    def first_rendered(
+        self, render: Callable[[dict[str, Any]], bytes], **parameters: Any
+    ) -> bytes | None:
+        """Return render(first row as first() gives it), or None when there is none.
+
+        A row read before, as the driver gave it, is not converted and rendered again: the
+        rendering of the last RENDERED_ROWS_KEPT rows is remembered, so render must depend on
+        the row alone. Reading a row and building its response model and JSON (the hottest
+        read's) cost three times the statement.
+        """
+
+        def rendered(plan: _Plan, row: tuple, cursor: Any, dialect: Dialect) -> bytes:
+            try:
+                known = self._rendered.get(row)
+            except TypeError:  # a value the driver gives that cannot be a key (JSON, say)
+                return render(plan.as_dict(row, cursor, dialect))
+            if known is None:
+                if len(self._rendered) >= RENDERED_ROWS_KEPT:
+                    self._rendered.clear()  # bounded memory; rows are simply rendered again
+                known = self._rendered[row] = render(plan.as_dict(row, cursor, dialect))
+            return known
+
+        return self._first(parameters, rendered)
+
+    def _first(self, parameters: dict[str, Any], convert: Callable[..., Any]) -> Any:
+        """Run the statement; return convert(plan, first row, cursor, dialect), or None."""
         engine = db.engine  # a lookup of Flask-SQLAlchemy's each time: read once
         dialect = engine.dialect
         plan = self._plans.get(type(dialect))
@@ -136,9 +167,7 @@ class HotSelect:
             for listener in events.after_cursor_execute:
                 listener(None, cursor, plan.sql, arguments, None, False)
             row = cursor.fetchone()
-            if row is None:
-                return None
-            return dict(zip(plan.labels, plan.values(row, cursor, dialect), strict=True))
+            return None if row is None else convert(plan, row, cursor, dialect)
 
     def scalar(self, **parameters: Any) -> Any:
         """Return the first column of the first row, or None when there is none."""
@@ -187,6 +216,9 @@ class _Plan:
             for name in self.bind_names
         }
         return tuple(values.values()) if self.positional else values
+
+    def as_dict(self, row: tuple, cursor: Any, dialect: Dialect) -> dict[str, Any]:
+        return dict(zip(self.labels, self.values(row, cursor, dialect), strict=True))
 
     def values(self, row: tuple, cursor: Any, dialect: Dialect) -> list[Any]:
         if self.result_processors is None:

@@ -320,6 +320,44 @@ def test_a_hot_select_is_counted_like_any_statement(app, pair, count_queries):
     assert len(statements) == 1 and statements[0].startswith("SELECT")
 
 
+def test_a_hot_select_renders_a_row_once_and_a_changed_row_again(app, pair):
+    """Does first_rendered reuse a row's rendering until the row changes, and find nothing?"""
+    host, guest = pair
+    hot = HotSelect(
+        db.select(GuestConnection.owner_email).where(
+            GuestConnection.host_organization_id == bindparam("host_id"),
+            GuestConnection.guest_organization_id == bindparam("guest_id"),
+        )
+    )
+    rendered_rows = []
+
+    def render(row) -> bytes:
+        rendered_rows.append(row)
+        return row["owner_email"].encode()
+
+    def read(host_id=host) -> bytes | None:
+        with app.test_request_context():
+            return hot.first_rendered(render, host_id=host_id, guest_id=guest)
+
+    first, again = read(), read()
+    with app.app_context():
+        db.session.execute(
+            update(GuestConnection)
+            .where(GuestConnection.guest_organization_id == guest)
+            .values(owner_email="new.owner@northwind.example")
+        )
+        db.session.commit()
+    changed, missing = read(), read(host_id=uuid.uuid4())
+
+    assert first == again == b"sales@northwind.example"
+    assert changed == b"new.owner@northwind.example"
+    assert missing is None
+    assert rendered_rows == [
+        {"owner_email": "sales@northwind.example"},
+        {"owner_email": "new.owner@northwind.example"},
+    ]
+
+
 def test_a_hot_select_outside_a_session_sees_each_commit_at_once(app, pair):
     """Does a read on a kept connection see what another connection committed just before?"""
     host, guest = pair

@@ -54,15 +54,14 @@ def list_guest_connections(access: AccessContext, query: schemas.GuestConnection
     response=schemas.GuestConnection,
     not_found=True,
 )
-def get_guest_connection(
-    access: AccessContext, path: GuestConnectionPath
-) -> schemas.GuestConnection:
+def get_guest_connection(access: AccessContext, path: GuestConnectionPath) -> bytes:
     """Return one guest connection of the target (host) organization, by the guest's id.
 
     Self only: the requester and the target are the host. A connection of another host is
     404, exactly like one that does not exist.
     """
-    return guest_connections.get_guest_connection(access.target_id, path.guest_org_id)
+    # schemas.GuestConnection's JSON, rendered once per version of the row.
+    return guest_connections.get_guest_connection_json(access.target_id, path.guest_org_id)
 
 
 @api_endpoint(

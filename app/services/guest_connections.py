@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     CTE,
@@ -147,6 +148,24 @@ def get_guest_connection(host_id: uuid.UUID, guest_id: uuid.UUID) -> schemas.Gue
     if row is None:
         raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
     return schemas.GuestConnection.model_validate(row)
+
+
+def get_guest_connection_json(host_id: uuid.UUID, guest_id: uuid.UUID) -> bytes:
+    """Return get_guest_connection's JSON (schemas.GuestConnection), for the API's read.
+
+    A connection read before, unchanged, is not validated and serialized again (HotSelect's
+    first_rendered).
+    """
+    body = _ONE_GUEST_CONNECTION_READ.first_rendered(
+        _guest_connection_json, host_id=host_id, guest_id=guest_id
+    )
+    if body is None:
+        raise GuestConnectionNotFound(loc=["path", "guest_org_id"])
+    return body
+
+
+def _guest_connection_json(row: dict[str, Any]) -> bytes:
+    return schemas.GuestConnection.model_validate(row).model_dump_json().encode()
 
 
 def list_guest_connections(

@@ -288,15 +288,31 @@ def test_a_hot_select_gives_the_values_sqlalchemy_core_gives(app, pair):
         assert hot.first(host_id=uuid.uuid4()) is None
 
 
-def test_a_hot_select_sees_what_the_request_wrote_and_finds_nothing_when_nothing_matches(app, pair):
-    """Inside a request that changed rows, does the read see the change, flushed or not?"""
-    host, guest = pair
-    hot = HotSelect(
+def owner_email_read() -> HotSelect:
+    """A HotSelect of a connection's owner e-mail (binds host_id and guest_id)."""
+    return HotSelect(
         db.select(GuestConnection.owner_email).where(
             GuestConnection.host_organization_id == bindparam("host_id"),
             GuestConnection.guest_organization_id == bindparam("guest_id"),
         )
     )
+
+
+def set_owner_email(app, guest: uuid.UUID, owner_email: str) -> None:
+    """Change the guest's connection and commit, as another request would."""
+    with app.app_context():
+        db.session.execute(
+            update(GuestConnection)
+            .where(GuestConnection.guest_organization_id == guest)
+            .values(owner_email=owner_email)
+        )
+        db.session.commit()
+
+
+def test_a_hot_select_sees_what_the_request_wrote_and_finds_nothing_when_nothing_matches(app, pair):
+    """Inside a request that changed rows, does the read see the change, flushed or not?"""
+    host, guest = pair
+    hot = owner_email_read()
     with app.test_request_context():
         connection = db.session.scalar(
             db.select(GuestConnection).where(GuestConnection.guest_organization_id == guest)
@@ -323,12 +339,7 @@ def test_a_hot_select_is_counted_like_any_statement(app, pair, count_queries):
 def test_a_hot_select_renders_a_row_once_and_a_changed_row_again(app, pair):
     """Does first_rendered reuse a row's rendering until the row changes, and find nothing?"""
     host, guest = pair
-    hot = HotSelect(
-        db.select(GuestConnection.owner_email).where(
-            GuestConnection.host_organization_id == bindparam("host_id"),
-            GuestConnection.guest_organization_id == bindparam("guest_id"),
-        )
-    )
+    hot = owner_email_read()
     rendered_rows = []
 
     def render(row) -> bytes:
@@ -340,13 +351,7 @@ def test_a_hot_select_renders_a_row_once_and_a_changed_row_again(app, pair):
             return hot.first_rendered(render, host_id=host_id, guest_id=guest)
 
     first, again = read(), read()
-    with app.app_context():
-        db.session.execute(
-            update(GuestConnection)
-            .where(GuestConnection.guest_organization_id == guest)
-            .values(owner_email="new.owner@northwind.example")
-        )
-        db.session.commit()
+    set_owner_email(app, guest, "new.owner@northwind.example")
     changed, missing = read(), read(host_id=uuid.uuid4())
 
     assert first == again == b"sales@northwind.example"
@@ -361,21 +366,10 @@ def test_a_hot_select_renders_a_row_once_and_a_changed_row_again(app, pair):
 def test_a_hot_select_outside_a_session_sees_each_commit_at_once(app, pair):
     """Does a read on a kept connection see what another connection committed just before?"""
     host, guest = pair
-    hot = HotSelect(
-        db.select(GuestConnection.owner_email).where(
-            GuestConnection.host_organization_id == bindparam("host_id"),
-            GuestConnection.guest_organization_id == bindparam("guest_id"),
-        )
-    )
+    hot = owner_email_read()
     seen = []
     for owner_email in ("first@northwind.example", "second@northwind.example"):
-        with app.app_context():
-            db.session.execute(
-                update(GuestConnection)
-                .where(GuestConnection.guest_organization_id == guest)
-                .values(owner_email=owner_email)
-            )
-            db.session.commit()
+        set_owner_email(app, guest, owner_email)
         with app.test_request_context():
             seen.append(hot.scalar(host_id=host, guest_id=guest))
 

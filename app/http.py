@@ -147,10 +147,9 @@ def refuse_malformed_request() -> None:
     hook and each look-up through the `request` proxy costs about a microsecond.
     """
     current = request._get_current_object()  # type: ignore[attr-defined]
-    environ = current.environ
-    if environ.get("CONTENT_LENGTH"):  # else there is no declared length to refuse
+    if current.environ.get("CONTENT_LENGTH"):  # else there is no declared length to refuse
         refuse_oversized_body(current)
-    refuse_nul_characters(current, has_body=bool(environ.get("CONTENT_TYPE")))
+    refuse_nul_characters(current)
 
 
 def refuse_oversized_body(current: Request) -> None:
@@ -161,14 +160,14 @@ def refuse_oversized_body(current: Request) -> None:
         raise RequestEntityTooLarge()
 
 
-def refuse_nul_characters(current: Request, *, has_body: bool) -> None:
+def refuse_nul_characters(current: Request) -> None:
     """Refuse NUL in the path, query or form: never valid text, and PostgreSQL cannot hold it."""
     # JSON bodies are checked field by field by the schemas (app.schemas.refuse_nul). Only
     # what the request has is parsed: most API calls have neither a query nor a form.
     sources = [("path", (current.view_args or {}).items())]
     if current.query_string:
         sources.append(("query", current.args.items(True)))
-    if has_body and current.mimetype in FORM_TYPES:
+    if current.environ.get("CONTENT_TYPE") and current.mimetype in FORM_TYPES:
         sources.append(("body", current.form.items(True)))
     problems = [
         ValidationFailed.problem(

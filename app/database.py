@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g
-from sqlalchemy import Connection, Dialect, Engine, Select, event, text
+from sqlalchemy import CompoundSelect, Connection, Dialect, Engine, Select, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 from app.extensions import READS_ONLY_KEY, autocommit_engine, db
@@ -116,9 +116,11 @@ class HotSelect:
     and answers 503), and the read uses the request's session when it has one, like reading().
     Listeners of the engine's before/after_cursor_execute events (statement counters, the
     tests' failure injection) see these statements too, with neither Connection nor context.
+    Every page's user load and the detail page's read go this way too (all()): outside a
+    session, a page then opens no ORM session at all.
     """
 
-    def __init__(self, statement: Select) -> None:
+    def __init__(self, statement: Select | CompoundSelect) -> None:
         self.statement = statement
         self._plans: dict[type[Dialect], _Plan] = {}  # one per kind of database
         self._rendered: dict[tuple, bytes] = {}  # the driver's row -> its rendering
@@ -151,8 +153,25 @@ class HotSelect:
 
         return self._first(parameters, rendered)
 
+    def all(self, **parameters: Any) -> list[list[Any]]:
+        """Return every row as its list of values, in the statement's column order."""
+
+        def every_row(plan: _Plan, cursor: Any, dialect: Dialect) -> list[list[Any]]:
+            return [plan.values(row, cursor, dialect) for row in cursor.fetchall()]
+
+        return self._run(parameters, every_row)
+
     def _first(self, parameters: dict[str, Any], convert: Callable[..., Any]) -> Any:
         """Run the statement; return convert(plan, first row, cursor, dialect), or None."""
+
+        def first_row(plan: _Plan, cursor: Any, dialect: Dialect) -> Any:
+            row = cursor.fetchone()
+            return None if row is None else convert(plan, row, cursor, dialect)
+
+        return self._run(parameters, first_row)
+
+    def _run(self, parameters: dict[str, Any], read: Callable[..., Any]) -> Any:
+        """Run the statement; return read(plan, cursor, dialect)."""
         engine = db.engine  # a lookup of Flask-SQLAlchemy's each time: read once
         dialect = engine.dialect
         plan = self._plans.get(type(dialect))
@@ -166,8 +185,7 @@ class HotSelect:
             cursor.execute(plan.sql, arguments)
             for listener in events.after_cursor_execute:
                 listener(None, cursor, plan.sql, arguments, None, False)
-            row = cursor.fetchone()
-            return None if row is None else convert(plan, row, cursor, dialect)
+            return read(plan, cursor, dialect)
 
     def scalar(self, **parameters: Any) -> Any:
         """Return the first column of the first row, or None when there is none."""
@@ -183,6 +201,7 @@ class _Plan:
     bind_names: tuple[str, ...]  # in the order a positional driver takes them
     positional: bool
     bind_processors: dict[str, Callable[[Any], Any]]
+    constants: dict[str, Any]  # values the statement carries itself (SQLite's OFFSET 0, say)
     labels: tuple[str, ...]
     column_types: tuple[Any, ...]
     result_processors: tuple[Callable[[Any], Any] | None, ...] | None = None
@@ -199,14 +218,19 @@ class _Plan:
         columns = select.statement.selected_columns
         return cls(
             sql=compiled.string,
-            bind_names=tuple(compiled.positiontup or binds),
+            bind_names=tuple(compiled.positiontup or dict.fromkeys(compiled.bind_names.values())),
             positional=compiled.positional,
             bind_processors=processors,
+            constants={
+                name: bind.effective_value for name, bind in binds.items() if not bind.required
+            },
             labels=tuple(columns.keys()),
             column_types=tuple(column.type for column in columns),
         )
 
     def arguments(self, parameters: Mapping[str, Any]) -> Any:
+        if self.constants:
+            parameters = self.constants | parameters
         values = {
             name: (
                 processor(parameters[name])
@@ -215,7 +239,9 @@ class _Plan:
             )
             for name in self.bind_names
         }
-        return tuple(values.values()) if self.positional else values
+        if self.positional:  # a name used twice in the statement is in bind_names twice
+            return tuple(values[name] for name in self.bind_names)
+        return values
 
     def as_dict(self, row: tuple, cursor: Any, dialect: Dialect) -> dict[str, Any]:
         return dict(zip(self.labels, self.values(row, cursor, dialect), strict=True))

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import bindparam, event, func, inspect, text, update
+from sqlalchemy import bindparam, event, func, inspect, text, union_all, update
 
 from app import create_app, schemas
 from app.config import ConfigError
@@ -286,6 +286,32 @@ def test_a_hot_select_gives_the_values_sqlalchemy_core_gives(app, pair):
     assert row["archived"] is False and row["archived_at"] is None
     with app.test_request_context():
         assert hot.first(host_id=uuid.uuid4()) is None
+
+
+def test_a_hot_select_reads_every_row_as_core_does_with_a_name_bound_twice_and_a_limit(app, pair):
+    """Do all()'s rows equal Core's for a UNION ALL binding host_id in both branches, each with
+    a LIMIT (SQLite adds an OFFSET the statement binds itself)?"""
+    host, guest = pair
+    branch = (
+        db.select(GuestConnection.guest_organization_id, GuestConnection.created_at)
+        .where(GuestConnection.host_organization_id == bindparam("host_id"))
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    statement = union_all(db.select(branch), db.select(branch))
+    parameters = {"host_id": host, "limit": 5}
+    hot = HotSelect(statement)
+    with app.test_request_context():
+        expected = [list(row) for row in db.session.execute(statement, parameters)]
+        db.session.remove()
+
+        rows = hot.all(**parameters)
+
+    assert rows == expected
+    assert [row[0] for row in rows] == [guest, guest]
+    assert rows[0][1].tzinfo is not None
+    with app.test_request_context():
+        assert hot.all(host_id=uuid.uuid4(), limit=5) == []
 
 
 def owner_email_read() -> HotSelect:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, bindparam, cast, literal_column, null, select, union_all
 
 from app import schemas
-from app.database import reading
+from app.database import HotSelect
 from app.models import AnalyticsRun, AuditEvent, ScoreChange
 from app.services.analytics import RUN_FIELD_NAMES, score_change_of
 from app.services.audit import Subject
@@ -119,8 +119,8 @@ def _build():
     return union_all(connection, event_branch, score_branch)
 
 
-# Built once: it runs on every view of the page.
-_PAGE = _build()
+# Built once and run on the driver's cursor: it runs on every view of the page.
+_PAGE = HotSelect(_build())
 _CONNECTION_NAMES = [column.key for column in _CONNECTION_COLUMNS]
 _EVENT_FIELDS = AuditEventRow._fields
 _SCORE_NAMES = [column.key for column in _SCORE_COLUMNS]
@@ -132,18 +132,14 @@ def read_connection_page(
     """Return the connection, its newest audit events and newest scores (one statement), or
     raise GuestConnectionNotFound."""
     subject = Subject.guest_connection(guest_id)
-    with reading() as database:
-        rows = database.execute(
-            _PAGE,
-            {
-                "host_id": host_id,
-                "guest_id": guest_id,
-                "subject_type": subject.type,
-                "subject_id": subject.id,
-                "events_limit": events_limit,
-                "scores_limit": scores_limit,
-            },
-        ).all()
+    rows = _PAGE.all(
+        host_id=host_id,
+        guest_id=guest_id,
+        subject_type=subject.type,
+        subject_id=subject.id,
+        events_limit=events_limit,
+        scores_limit=scores_limit,
+    )
     connection = None
     events: list[AuditEventRow] = []
     scored: list[tuple] = []

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func
 
+from app.database import HotSelect
 from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import ActorKind, Membership, Organization, Role, User, utcnow
@@ -209,8 +210,8 @@ def _keep_an_owner(organization_id: uuid.UUID) -> None:
         raise LastOwner()
 
 
-# Built once (it runs on every page view): building it per call cost as much as running it.
-_USER_ACCESS = (
+# Built once and run on the driver's cursor: it runs on every page view.
+_USER_ACCESS = HotSelect(
     db.select(
         User.email,
         User.name,
@@ -229,9 +230,7 @@ _USER_ACCESS = (
 
 def load_user_access(user_id: uuid.UUID) -> UserAccess | None:
     """Return the user with their memberships (one query), or None if there is no such user."""
-    # Plain rows, read as Core on the session's connection: no ORM loading needed.
-    db.session.flush()
-    rows = db.session.connection().execute(_USER_ACCESS, {"user_id": user_id}).all()
+    rows = _USER_ACCESS.all(user_id=user_id)
     if not rows:
         return None
     email, name, epoch = rows[0][0], rows[0][1], rows[0][5]

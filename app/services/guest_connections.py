@@ -589,7 +589,8 @@ class ParentAtHost:
 # Built once: the detail page runs it on every view, and building it cost more than running it.
 # The host's connections whose guest is the parent, or whose parent (as shown, by the one rule)
 # is the parent, except the guest being viewed; the parent itself first.
-_PARENT_AT_HOST = (
+# Run on the driver's cursor (HotSelect): the detail page then reads without an ORM session.
+_PARENT_AT_HOST = HotSelect(
     db.select(GuestConnection.guest_organization_id, Guest.name)
     .join(Guest, Guest.id == GuestConnection.guest_organization_id)
     .where(
@@ -611,14 +612,12 @@ def parent_at_host(
     host_id: uuid.UUID, parent_id: uuid.UUID, guest_id: uuid.UUID, limit: int = 20
 ) -> ParentAtHost:
     """Return whether the parent is also the host's guest, and its other subsidiaries there."""
-    rows = (
-        db.session.connection()
-        .execute(
-            _PARENT_AT_HOST,
-            # The parent itself, and one more than shown tells "there are more".
-            {"host_id": host_id, "guest_id": guest_id, "parent_id": parent_id, "limit": limit + 2},
-        )
-        .all()
+    rows = _PARENT_AT_HOST.all(
+        # The parent itself, and one more than shown tells "there are more".
+        host_id=host_id,
+        guest_id=guest_id,
+        parent_id=parent_id,
+        limit=limit + 2,
     )
     parent_is_guest = bool(rows) and rows[0][0] == parent_id
     others = [GuestSummary(row[0], row[1]) for row in rows if row[0] != parent_id]

@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections import Counter
@@ -72,6 +73,9 @@ class Point:
     queries: int | None
     errors: int
     cpu_us: float = 0.0  # CPU time of the gunicorn processes per request (not the database's)
+    # CPU time of the PostgreSQL server's processes per request, when it runs on this machine
+    # and shares its cores with the app (SQLite's is in cpu_us: it runs in the app's process).
+    database_cpu_us: float | None = None
     split: str = ""  # wrk's connections per gunicorn worker, e.g. "3+5"
 
 
@@ -185,10 +189,12 @@ def bench_database(
                     server_pid = pids.get(target.key, app_server.pid)
                     for attempt in range(1, RETRIES_WHEN_LOPSIDED + 2):
                         cpu_before = cpu_seconds(server_pid)
+                        database_before = database_cpu_seconds(url)
                         result = wrk(
                             target, servers.get(target.key, port), concurrency, args.duration
                         )
                         cpu = cpu_seconds(server_pid) - cpu_before
+                        database_after = database_cpu_seconds(url)
                         drain(server_pid)  # requests in flight must not slow the next target
                         if not lopsided(result["split"], concurrency):
                             break
@@ -212,6 +218,13 @@ def bench_database(
                         p99_ms=result["p99_us"] / 1000,
                         queries=target.queries,
                         cpu_us=cpu / max(result["requests"], 1) * 1e6,
+                        database_cpu_us=(
+                            None
+                            if database_before is None or database_after is None
+                            else (database_after - database_before)
+                            / max(result["requests"], 1)
+                            * 1e6
+                        ),
                         split=result["split"],
                         errors=sum(
                             result[k]
@@ -228,6 +241,7 @@ def bench_database(
                         f"   c={concurrency:<3} {target.key:<7} {rps:8.0f} req/s"
                         f"  x{point.ratio:4.2f}  p50 {point.p50_ms:6.2f} ms"
                         f"  p99 {point.p99_ms:6.2f} ms  cpu {point.cpu_us:5.0f} us/req"
+                        f"{database_cpu_text(point, '  database cpu {:5.0f} us/req')}"
                         f"  errors {point.errors}  conn. per worker {point.split}"
                     )
                     points.append(point)
@@ -482,19 +496,49 @@ def drain(master_pid: int, quiet: float = 0.05, limit: float = 60.0) -> None:
 
 def cpu_seconds(master_pid: int) -> float:
     """Return the CPU time used so far by a gunicorn master and its workers."""
-    ticks = os.sysconf("SC_CLK_TCK")
     pids = [master_pid]
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
     if children.exists():
         pids += [int(pid) for pid in children.read_text().split()]
+    return processes_cpu_seconds(pids)
+
+
+def database_cpu_seconds(url: str) -> float | None:
+    """Return the CPU time used so far by the PostgreSQL server's processes on this machine, or
+    None when the database is not such a server (SQLite; PostgreSQL on another host).
+
+    On the benchmark's machine the server takes its cores from the app and wrk: a request's
+    statements cost CPU there too, which the ratio to the floor (no database) pays for.
+    """
+    host = urllib.parse.urlsplit(url).hostname
+    if not url.startswith("postgresql") or host not in (None, "127.0.0.1", "localhost", "::1"):
+        return None
+    pids = []
+    for process in Path("/proc").iterdir():
+        try:
+            if process.name.isdigit() and (process / "comm").read_text().strip() == "postgres":
+                pids.append(int(process.name))
+        except OSError:
+            continue  # a process that just exited
+    return processes_cpu_seconds(pids) if pids else None
+
+
+def processes_cpu_seconds(pids: list[int]) -> float:
+    """Return the CPU time (user and system) used so far by these processes."""
+    ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            continue  # a worker that just exited
+            continue  # a process that just exited
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def database_cpu_text(point: Point, template: str) -> str:
+    """Return the point's database CPU µs/req in template, or "" when not measured."""
+    return "" if point.database_cpu_us is None else template.format(point.database_cpu_us)
 
 
 def wait_until_up(port: int, process: subprocess.Popen, log: Path) -> None:
@@ -611,6 +655,8 @@ def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str
         "× floor: requests/s divided by the floor's at the same concurrency. "
         "CPU µs/req: CPU time of the gunicorn processes per request (the database server's "
         "is not included); on a shared machine it varies less than requests/s. "
+        "DB CPU µs/req: CPU time of the PostgreSQL server's processes per request, on the same "
+        "cores (SQLite runs inside the app's processes: its share is in CPU µs/req). "
         "SQL/req: statements per request in steady state (counted in process). "
         "conn. per worker: how the kernel spread wrk's keep-alive connections over the gunicorn "
         "workers; with all of them on one worker, throughput about halves (NOTES.md).",
@@ -620,14 +666,15 @@ def markdown(points: list[Point], notes: list[str], args, elapsed: float) -> str
         lines += [
             f"## {database}",
             "",
-            "| target | conc. | req/s | × floor | p50 ms | p99 ms | CPU µs/req | SQL/req | errors"
-            " | conn. per worker |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "| target | conc. | req/s | × floor | p50 ms | p99 ms | CPU µs/req | DB CPU µs/req"
+            " | SQL/req | errors | conn. per worker |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for point in (p for p in points if p.database == database):
             lines.append(
                 f"| {point.label} | {point.concurrency} | {point.rps:,.0f} | {point.ratio:.2f} "
                 f"| {point.p50_ms:.2f} | {point.p99_ms:.2f} | {point.cpu_us:,.0f} "
+                f"| {database_cpu_text(point, '{:,.0f}') or '—'} "
                 f"| {'' if point.queries is None else point.queries} | {point.errors} "
                 f"| {point.split} |"
             )

@@ -71,7 +71,8 @@ DEFAULTS: dict[str, Any] = {
     # `flask keys rotate`, every app server signs with the new key within this time.
     "SIGNING_KEY_CACHE_SECONDS": 60,
     # How long a process trusts that an API client it saw active still is: a revocation
-    # stops the client's tokens at once on the server that made it, on every other within this.
+    # stops the client's tokens, and its new ones, at once on the server that made it, on
+    # every other within this.
     "CLIENT_REVOCATION_CACHE_SECONDS": 5,
     # Rate limits per client IP, in the `limits` library's notation (app/rate_limits.py); counted
     # in RATELIMIT_STORAGE_URI (memory:// counts per process; redis://host:6379/0 shares the

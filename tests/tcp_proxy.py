@@ -40,6 +40,12 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             connections, self._connections = self._connections, []
         if listener is not None:
+            # Shut down first: a close alone leaves the thread blocked in accept() holding the
+            # port until a client happens to connect, and start() could not bind it again.
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # not connected: nothing to wake
             listener.close()
         for connection in connections:
             _close(connection)

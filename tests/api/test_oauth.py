@@ -106,6 +106,32 @@ def test_a_token_request_records_when_the_client_was_last_used(
     assert last_used() > first
 
 
+def test_a_clients_next_token_within_the_cache_bound_reads_nothing(
+    client, credentials, count_queries
+):
+    """Is a client this process read a moment ago trusted without reading it again?"""
+    assert client.post("/oauth2/token", json=credentials.__dict__).status_code == 200
+
+    with count_queries() as statements:
+        response = client.post("/oauth2/token", json=credentials.__dict__)
+
+    assert response.status_code == 200 and response.json["access_token"]
+    assert statements == []
+
+
+def test_a_wrong_secret_is_refused_for_a_client_read_a_moment_ago(client, credentials):
+    assert client.post("/oauth2/token", json=credentials.__dict__).status_code == 200
+    wrong = {
+        "client_id": credentials.client_id,
+        "client_secret": "not-" + credentials.client_secret,
+    }
+
+    response = client.post("/oauth2/token", json=wrong)
+
+    assert response.status_code == 401
+    assert response.json["error"] == "invalid_client"
+
+
 def test_a_revoked_client_gets_no_token(client, runner, credentials):
     assert runner.invoke(args=["api-clients", "revoke", credentials.client_id]).exit_code == 0
     response = client.post("/oauth2/token", json=credentials.__dict__)
@@ -233,6 +259,32 @@ def test_a_token_with_one_character_changed_is_refused_after_the_original_was_ac
 
     assert response.status_code == 401
     assert error_codes(response) == ["invalid_token"]
+
+
+@pytest.mark.parametrize("cache_seconds", [0, 0.5])
+def test_another_server_refuses_a_revoked_client_a_token_within_the_cache_bound(
+    app, credentials, client, tmp_path, cache_seconds
+):
+    """Does a revocation made on one app server stop another issuing tokens within the bound?"""
+    from app import create_app
+    from app.extensions import db
+    from app.services import api_clients
+    from app.services.audit import Actor
+    from tests.conftest import test_config
+
+    app.config["CLIENT_REVOCATION_CACHE_SECONDS"] = cache_seconds
+    assert client.post("/oauth2/token", json=credentials.__dict__).status_code == 200
+    # Another app server: the same database, its own memory.
+    other_server = create_app(test_config(tmp_path, DATABASE_URL=app.config["DATABASE_URL"]))
+    with other_server.app_context():
+        api_clients.revoke_api_client(credentials.client_id, actor=Actor.cli())
+        db.engine.dispose()
+
+    time.sleep(cache_seconds)
+    response = client.post("/oauth2/token", json=credentials.__dict__)
+
+    assert response.status_code == 401
+    assert response.json["error"] == "invalid_client"
 
 
 @pytest.mark.parametrize("cache_seconds", [0, 0.5])

@@ -150,6 +150,8 @@ def test_postgres_outage_and_recovery_without_restart(
     host, guest = make_org("Host"), make_org("Guest")
     make_connection(host, guest)
     credentials = make_client(host).__dict__
+    # A client this app server has not read yet: its token request needs the database.
+    other_credentials = make_client(host).__dict__
     app = build_app(tmp_path, postgres_url(proxy.listen_port))
     client = app.test_client()
     try:
@@ -166,7 +168,7 @@ def test_postgres_outage_and_recovery_without_restart(
         # The signing keys are cached: the failure happens while looking up the API client.
         during_api = client.get(path, headers=headers)
         during_ready = client.get("/readyz")
-        during_token = client.post("/oauth2/token", json=credentials)
+        during_token = client.post("/oauth2/token", json=other_credentials)
 
         proxy.start()
         after_api = client.get(path, headers=headers)

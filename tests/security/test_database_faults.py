@@ -165,7 +165,7 @@ def test_postgres_outage_and_recovery_without_restart(
         assert client.get(path, headers=headers).status_code == 200
 
         proxy.stop()
-        # The signing keys are cached: the failure happens while looking up the API client.
+        # The signing keys and the API client are remembered: the read of the connection fails.
         during_api = client.get(path, headers=headers)
         during_ready = client.get("/readyz")
         during_token = client.post("/oauth2/token", json=other_credentials)

@@ -5,8 +5,9 @@ The three reads are those of guest_connections.get_guest_connection(), audit.lis
 for the connection, and the first page of analytics.score_history(), sent as one UNION ALL
 statement (tests hold the results equal to theirs): each branch keeps its own filter, order
 and limit (as a subquery), and fills the other branches' columns with typed NULLs. A page view
-was five statements; each round trip costs SQLAlchemy's execution and, on PostgreSQL, the
-driver's and the server's work (~150 µs), more than sorting the rows apart here.
+was five statements; each round trip costs its execution in Python (HotSelect's, on the
+driver's cursor) and, on PostgreSQL, the driver's and the server's work (~150 µs), more than
+sorting the rows apart here.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ sorting the rows apart here.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import namedtuple
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class ConnectionPage:
     connection: schemas.GuestConnection
     history: list[AuditEventRow]  # newest first
     scores: list[schemas.ScoreChange]  # newest first
+    rows: tuple[tuple, ...]  # what the three are made of: the key of the page's rendering
 
 
 def _nulls(columns, prefix: str) -> list:
@@ -125,6 +127,7 @@ _PAGE = HotSelect(_build())
 _CONNECTION_NAMES = [column.key for column in _CONNECTION_COLUMNS]
 _EVENT_FIELDS = AuditEventRow._fields
 _SCORE_NAMES = [column.key for column in _SCORE_COLUMNS]
+_CHANGES_AT = 1 + len(_CONNECTION_NAMES) + _EVENT_FIELDS.index("changes")  # in a row
 
 
 def read_connection_page(
@@ -176,4 +179,13 @@ def read_connection_page(
         connection=schemas.GuestConnection.model_validate(connection),
         history=events,
         scores=scores,
+        rows=tuple(map(_hashable, rows)),
     )
+
+
+def _hashable(row: list) -> tuple:
+    """Return the row as a tuple that can key a dict: an event's changes (JSON) as their text."""
+    if row[0] == _EVENT:
+        row = [*row]
+        row[_CHANGES_AT] = json.dumps(row[_CHANGES_AT], sort_keys=True)
+    return tuple(row)

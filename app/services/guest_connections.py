@@ -582,7 +582,7 @@ class ParentAtHost:
     """A parent organization as the host sees it: is it a guest too, and its other guests here."""
 
     parent_is_guest: bool
-    subsidiaries: list[GuestSummary]
+    subsidiaries: tuple[GuestSummary, ...]
     more_subsidiaries: bool  # there are more than listed
 
 
@@ -621,7 +621,7 @@ def parent_at_host(
     )
     parent_is_guest = bool(rows) and rows[0][0] == parent_id
     others = [GuestSummary(row[0], row[1]) for row in rows if row[0] != parent_id]
-    return ParentAtHost(parent_is_guest, others[:limit], len(others) > limit)
+    return ParentAtHost(parent_is_guest, tuple(others[:limit]), len(others) > limit)
 
 
 def knows_organization(host_id: uuid.UUID, organization_id: uuid.UUID) -> bool:

@@ -19,6 +19,7 @@ from app.web import (
     members,
     org_pages,
     organizations,
+    rendered_pages,
     urls,
     webhooks,
 )
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
     urls.init_app(app)
     csrf.init_app(app)
+    rendered_pages.init_app(app)
     app.context_processor(org_pages.page_context)
     for blueprint in (
         auth.bp,

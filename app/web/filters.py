@@ -9,6 +9,7 @@ from flask import Flask
 
 from app.schemas import format_score, format_timestamp
 from app.services.audit import AuditAction, describe_changes
+from app.web.rendered_pages import filled_at_each_view
 
 # The score picture's scale. Scores above it still show their number; the picture is full.
 SCORE_SCALE = 100.0
@@ -25,7 +26,7 @@ ACTION_LABELS = {"analytics_request": "Analytics requested"}
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        relative_time=relative_time,
+        relative_time=relative_time_at_view,
         exact_time=exact_time,
         short_date=short_date,
         iso_time=format_timestamp,
@@ -67,6 +68,11 @@ def relative_time(value: datetime, now: datetime | None = None) -> str:
             phrase = f"{count} {unit}{'' if count == 1 else 's'}"
             return f"in {phrase}" if future else f"{phrase} ago"
     return "in 1 minute" if future else "1 minute ago"
+
+
+def relative_time_at_view(value: datetime) -> str:
+    """The templates' relative_time: in a remembered page, computed at each view of it."""
+    return filled_at_each_view(lambda: relative_time(value)) or relative_time(value)
 
 
 def exact_time(value: datetime) -> str:

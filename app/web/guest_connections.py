@@ -37,7 +37,7 @@ from app.services import (
     guest_invitations,
     saved_filters,
 )
-from app.web import csv_export
+from app.web import csv_export, rendered_pages
 from app.web.org_pages import (
     actor,
     flash_refusal,
@@ -131,16 +131,22 @@ def detail(access: AccessContext, org_id: uuid.UUID, guest_org_id: uuid.UUID):
         parent = guest_connections.parent_at_host(
             org_id, connection.parent_organization_id, guest_org_id
         )
-    return render_template(
-        "guest_connections/detail.html",
-        org_id=org_id,
-        connection=connection,
-        parent=parent,
-        chart=score_chart(scores),
-        scores=scores,
-        compact_chart=score_chart(scores, compact=True),
-        history=history,
-        api_base=public_base_url(),
+
+    def context() -> dict[str, Any]:
+        return {
+            "org_id": org_id,
+            "connection": connection,
+            "parent": parent,
+            "chart": score_chart(scores),
+            "scores": scores,
+            "compact_chart": score_chart(scores, compact=True),
+            "history": history,
+            "api_base": public_base_url(),
+        }
+
+    # Everything the page shows comes from these two reads (and the signed-in person).
+    return rendered_pages.render_remembered(
+        "guest_connections/detail.html", (org_id, page.rows, parent), context
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.models import GuestConnection, Membership, Organization, User
 from app.web import filters
+from tests.conftest import sign_in_as
 from tests.web.conftest import GUESTS, text
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -71,10 +72,8 @@ def test_a_second_view_renders_no_template_and_its_forms_still_work(
 
 
 def test_two_people_get_each_their_own_token_and_controls(
-    app, client, northwind, make_member, oidc_provider
+    app, northwind, make_member, oidc_provider
 ):
-    from tests.conftest import sign_in_as
-
     admin, host, guests = northwind
     path = detail_path(host, guests["Alder Foods"])
     admin_page = text(admin.get(path))

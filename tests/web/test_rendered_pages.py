@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import GuestConnection, Membership, Organization, User
-from app.web import filters
+from app.web import filters, rendered_pages
 from tests.conftest import sign_in_as
 from tests.web.conftest import GUESTS, text
 
@@ -201,3 +201,16 @@ def _clock_at(moment: datetime) -> type[datetime]:
             return moment if tz is None else moment.astimezone(tz)
 
     return Clock
+
+
+def test_the_kept_pages_stay_within_their_bound(app, northwind, monkeypatch):
+    client, host, guests = northwind
+    monkeypatch.setattr(rendered_pages, "PAGES_KEPT", 2)
+    kept = app.extensions["rendered_pages"]
+    kept.clear()
+
+    for name in GUESTS:  # three pages, two kept at most
+        assert f"<h1>{name}</h1>" in text(client.get(detail_path(host, guests[name])))
+
+    assert 1 <= len(kept) <= 2
+    assert f"<h1>{GUESTS[0]}</h1>" in text(client.get(detail_path(host, guests[GUESTS[0]])))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import ColumnElement, Select, bindparam, func
 
 from app.database import HotSelect
 from app.errors import Conflict, Forbidden, NotFound
@@ -210,33 +210,61 @@ def _keep_an_owner(organization_id: uuid.UUID) -> None:
         raise LastOwner()
 
 
-# Built once and run on the driver's cursor: it runs on every page view.
-_USER_ACCESS = HotSelect(
-    db.select(
-        User.email,
-        User.name,
-        Membership.organization_id,
-        Organization.name,
-        Membership.role,
-        User.session_epoch,
+# What a UserAccess is read from: the user, then one row per membership (none: one row of NULLs),
+# in the order it lists them. with_user_access() adds them to a statement, access_of() reads them.
+_ACCESS_COLUMNS = (
+    User.email,
+    User.name,
+    Membership.organization_id,
+    Organization.name,
+    Membership.role,
+    User.session_epoch,
+)
+_ACCESS_ORDER = (Organization.name, Membership.organization_id)
+
+
+def _with_memberships(statement: Select) -> Select:
+    return (
+        statement.outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Organization, Organization.id == Membership.organization_id)
+        .order_by(*_ACCESS_ORDER)
     )
-    .select_from(User)
-    .outerjoin(Membership, Membership.user_id == User.id)
-    .outerjoin(Organization, Organization.id == Membership.organization_id)
-    .where(User.id == bindparam("user_id"))
-    .order_by(Organization.name, Membership.organization_id)
+
+
+# Built once and run on the driver's cursor: it runs on every page view whose session did not
+# read it (with_user_access).
+_USER_ACCESS = HotSelect(
+    _with_memberships(
+        db.select(*_ACCESS_COLUMNS).select_from(User).where(User.id == bindparam("user_id"))
+    )
 )
 
 
 def load_user_access(user_id: uuid.UUID) -> UserAccess | None:
     """Return the user with their memberships (one query), or None if there is no such user."""
-    rows = _USER_ACCESS.all(user_id=user_id)
-    if not rows:
+    return access_of(user_id, _USER_ACCESS.all(user_id=user_id))
+
+
+def with_user_access(statement: Select, user_id: ColumnElement[uuid.UUID]) -> Select:
+    """Return statement with the access of the user whose id is user_id after its own columns.
+
+    Joined LEFT, so the statement's rows stay when there is no such user; a row per membership.
+    access_of() reads the access back from the rows.
+    """
+    return _with_memberships(
+        statement.add_columns(*_ACCESS_COLUMNS).outerjoin(User, User.id == user_id)
+    )
+
+
+def access_of(user_id: uuid.UUID, rows: Sequence[Sequence[Any]]) -> UserAccess | None:
+    """Return the UserAccess the rows end with (with_user_access), or None if there is no user."""
+    access = [row[-len(_ACCESS_COLUMNS) :] for row in rows]
+    if not access or access[0][0] is None:  # a user always has an e-mail
         return None
-    email, name, epoch = rows[0][0], rows[0][1], rows[0][5]
+    email, name, epoch = access[0][0], access[0][1], access[0][5]
     memberships = tuple(
         MembershipView(org_id, org_name, role)
-        for _, _, org_id, org_name, role, _ in rows
+        for _, _, org_id, org_name, role, _ in access
         if org_id is not None
     )
     return UserAccess(user_id, email, name, memberships, epoch)

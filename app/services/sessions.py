@@ -5,16 +5,18 @@ SESSION_TYPE is `redis` (SESSION_REDIS_URL), which several app servers can share
 A session lives SESSION_IDLE_SECONDS after its last use (the store forgets it then), and never
 longer than SESSION_MAX_AGE_SECONDS after sign-in (app/web/auth.py checks that, and the user's
 session epoch, on every request). Signing out deletes it from the store: a copied cookie then
-opens nothing.
+opens nothing. In the database, the session's row also names its user, so that one statement
+reads the session and who is signed in (user_access()).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import timedelta
 
-from flask import Flask, Request, Response, session
+from flask import Flask, Request, Response, has_request_context, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from redis import Redis
@@ -24,6 +26,7 @@ from app.database import HotSelect
 from app.errors import ServiceUnavailable
 from app.extensions import db
 from app.models import BrowserSession, utcnow
+from app.services import members
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +35,20 @@ KEY_PREFIX = "session:"
 # view would otherwise write), so the idle timeout is exact to within this many seconds.
 REFRESH_SECONDS = 60
 SEEN_KEY = "_seen"
+USER_ID_KEY = "_user_id"  # where Flask-Login keeps who is signed in
+# Where a request keeps what its session's read found of the user: (user id, UserAccess | None).
+_ACCESS_READ_KEY = "app.session_user_access"
 
 
-# Built once: every page reads its session, and building the statement cost as much as running it.
-_LIVE_SESSION_DATA = HotSelect(
-    select(BrowserSession.data).where(
-        BrowserSession.id == bindparam("id"), BrowserSession.expires_at > bindparam("now")
+# The session and who is signed in (the user its row names, with their memberships) in one
+# statement: every signed-in page needs both, and each was a round trip of its own. Built once:
+# building the statement cost as much as running it.
+_LIVE_SESSION = HotSelect(
+    members.with_user_access(
+        select(BrowserSession.data, BrowserSession.user_id).where(
+            BrowserSession.id == bindparam("id"), BrowserSession.expires_at > bindparam("now")
+        ),
+        BrowserSession.user_id,
     )
 )
 
@@ -88,10 +99,15 @@ class DatabaseSessions(GuardedSessions):
         super().__init__(app, cleanup_n_requests=1000, **options)
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
-        # One row by key on every page: a HotSelect, in autocommit on PostgreSQL (no BEGIN and
-        # ROLLBACK round trips; it sees the same row either way).
-        data = _LIVE_SESSION_DATA.scalar(id=store_id, now=utcnow())
-        return self.serializer.decode(data) if data is not None else None
+        # On every page: a HotSelect, in autocommit on PostgreSQL (no BEGIN and ROLLBACK round
+        # trips; it sees the same rows either way). A row per membership of its user.
+        rows = _LIVE_SESSION.all(id=store_id, now=utcnow())
+        if not rows:
+            return None
+        data, user_id = rows[0][0], rows[0][1]
+        if user_id is not None and has_request_context():
+            request.environ[_ACCESS_READ_KEY] = (user_id, members.access_of(user_id, rows))
+        return self.serializer.decode(data)
 
     def _delete_session(self, store_id: str) -> None:
         with db.engine.begin() as connection:
@@ -102,6 +118,7 @@ class DatabaseSessions(GuardedSessions):
     ) -> None:
         values = {
             "data": self.serializer.encode(session),
+            "user_id": _signed_in_user_id(session),
             "expires_at": utcnow() + session_lifetime,
         }
         with db.engine.begin() as connection:
@@ -116,6 +133,13 @@ class DatabaseSessions(GuardedSessions):
     def _delete_expired_sessions(self) -> None:
         with db.engine.begin() as connection:
             connection.execute(delete(BrowserSession).where(BrowserSession.expires_at <= utcnow()))
+
+
+def _signed_in_user_id(session: ServerSideSession) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(session[USER_ID_KEY]))
+    except (KeyError, ValueError):
+        return None
 
 
 class RedisSessions(GuardedSessions, RedisSessionInterface):
@@ -134,6 +158,15 @@ def init_app(app: Flask) -> None:
     else:
         app.session_interface = DatabaseSessions(app, **options)
     app.before_request(refuse_without_sessions)
+
+
+def user_access(user_id: uuid.UUID) -> members.UserAccess | None:
+    """Return the signed-in user with their memberships as they are now, or None if there is
+    no such user: as this request's session read them (DatabaseSessions), else read now."""
+    read = request.environ.get(_ACCESS_READ_KEY) if has_request_context() else None
+    if read is not None and read[0] == user_id:
+        return read[1]
+    return members.load_user_access(user_id)
 
 
 def refuse_without_sessions() -> None:

@@ -34,7 +34,7 @@ from app.access import Principal
 from app.errors import AppError, ServiceUnavailable
 from app.extensions import login_manager, signin_rate_limit
 from app.http import external_url, wants_json
-from app.services import members
+from app.services import members, sessions
 from app.web import oidc
 from app.web.error_pages import handle_http_exception
 
@@ -101,7 +101,7 @@ def load_user(user_id: str) -> SignedInUser | None:
 
 def _user(user_id: str) -> SignedInUser | None:
     try:
-        access = members.load_user_access(uuid.UUID(user_id))
+        access = sessions.user_access(uuid.UUID(user_id))
     except ValueError:
         return None
     return SignedInUser(access) if access else None

@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from app.config import ConfigError
 from app.extensions import db
-from app.models import BrowserSession, utcnow
+from app.models import BrowserSession, User, utcnow
 from app.services.sessions import DatabaseSessions, RedisSessions
 from tests import conftest
 from tests.conftest import csrf_token, sign_in_as
@@ -109,6 +109,62 @@ def test_removing_a_member_ends_their_sessions_at_once(app, runner, nora, make_o
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/sign-in")
     assert stored_sessions(app) == 0
+
+
+def page_statements(client, count_queries, path) -> list[str]:
+    with count_queries() as statements:
+        assert client.get(path).status_code == 200
+    return statements
+
+
+def reads_the_user(sql: str) -> bool:
+    return "FROM users" in sql or "JOIN users" in sql
+
+
+def set_session_user_id(app, user_id) -> None:
+    with app.app_context():
+        db.session.execute(db.update(BrowserSession).values(user_id=user_id))
+        db.session.commit()
+
+
+def test_a_page_reads_its_session_and_who_is_signed_in_in_one_statement(nora, count_queries):
+    """Does a signed-in page read the session with its user and memberships, in one round trip,
+    and still show the person's own organization and controls?"""
+    client, host = nora
+    statements = page_statements(client, count_queries, dashboard(host))
+
+    [session_read] = [sql for sql in statements if sql.startswith("SELECT browser_sessions")]
+    assert reads_the_user(session_read) and "memberships" in session_read
+    assert not [sql for sql in statements if reads_the_user(sql) and sql != session_read]
+    assert f'action="/orgs/{host}/invitations"' in client.get(dashboard(host)).text
+
+
+def test_a_session_saved_without_its_user_id_still_signs_in(app, nora, count_queries):
+    """A session row from before the user's id had a column (or one not yet written back) is
+    still the person's: their user is read on its own."""
+    client, host = nora
+    set_session_user_id(app, None)
+
+    statements = page_statements(client, count_queries, dashboard(host))
+
+    assert [sql for sql in statements if reads_the_user(sql) and "browser_sessions" not in sql]
+    assert f'action="/orgs/{host}/invitations"' in client.get(dashboard(host)).text
+
+
+def test_the_session_data_not_its_user_id_column_says_who_is_signed_in(
+    app, nora, make_org, make_member
+):
+    """The column is a copy for the join: pointing it at an owner of another organization
+    gives that organization nothing."""
+    client, host = nora
+    other = make_org("Other Host")
+    make_member(other, "owner@other.example", role="owner")
+    with app.app_context():
+        owner_id = db.session.scalar(db.select(User.id).where(User.email == "owner@other.example"))
+    set_session_user_id(app, owner_id)
+
+    assert client.get(dashboard(other)).status_code == 403
+    assert f'action="/orgs/{host}/invitations"' in client.get(dashboard(host)).text
 
 
 def test_an_idle_session_ends(app, nora):

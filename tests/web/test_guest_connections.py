@@ -419,15 +419,15 @@ def test_pages_run_a_few_queries_whatever_the_page_size(
     with count_queries() as parented_statements:
         assert client.get(f"/orgs/{host}/guest-connections/{subsidiaries[0]}").status_code == 200
     # Dashboard: + the open invitations (count, page), the organization's sides (its tabs) and
-    # the person's saved filters; detail: the user, then the connection with its history and
-    # scores (one statement), then its parent's other subsidiaries. Besides, the server-side
-    # session: one read per page, a write at most once a minute.
+    # the person's saved filters; detail: the connection with its history and scores (one
+    # statement), then its parent's other subsidiaries. Besides, the server-side session, read
+    # with the signed-in person: one read per page, a write at most once a minute.
     dashboard_own = [sql for sql in dashboard_statements if "browser_sessions" not in sql]
     detail_own = [sql for sql in detail_statements if "browser_sessions" not in sql]
-    assert len(dashboard_own) <= 8, dashboard_own
-    assert len(detail_own) <= 2, detail_own  # no parent
+    assert len(dashboard_own) <= 7, dashboard_own
+    assert len(detail_own) <= 1, detail_own  # no parent
     parented_own = [sql for sql in parented_statements if "browser_sessions" not in sql]
-    assert len(parented_own) <= 3, parented_own
+    assert len(parented_own) <= 2, parented_own
     assert len(detail_statements) - len(detail_own) == 1  # the read; written a moment ago
 
 
